@@ -1,0 +1,1 @@
+"""How one trial trains: data, networks, methods, weighting, metrics and the Tune trainable."""

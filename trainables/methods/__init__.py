@@ -1,0 +1,19 @@
+"""The methods, by name. Each is one file of plain PyTorch (no Ray)."""
+
+from __future__ import annotations
+
+from .base import Encoding, Method, WeightSpec
+from .beta_vae import BetaVAE
+from .factor_vae import FactorVAE
+
+METHODS: dict[str, type[Method]] = {cls.name: cls for cls in (BetaVAE, FactorVAE)}
+
+
+def get_method(name: str) -> type[Method]:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise KeyError(f"unknown method {name!r}; methods are {', '.join(METHODS)}") from None
+
+
+__all__ = ["METHODS", "Encoding", "Method", "WeightSpec", "get_method"]

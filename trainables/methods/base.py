@@ -1,0 +1,119 @@
+"""What every method provides to the trainable: weights it declares, a train step, encode/decode.
+
+A method is a `torch.nn.Module` that owns its networks and optimizers, so it can be trained
+and tested without Ray. It takes loss weights as tensors at every step (from
+`trainables.weighting.WeightController`), so fixed and adaptive weighting share one code path,
+and returns its loss terms as detached tensors, so the caller decides when to copy them to the
+host (once per epoch, not per step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """A loss weight: its default (the paper's), the range a study may sweep, and its scale."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    log: bool = True
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.default <= self.high:
+            raise ValueError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+        if self.log and self.low <= 0:
+            raise ValueError(f"{self.name}: a log-scale weight needs a positive range")
+
+
+@dataclass
+class Encoding:
+    """The deterministic code of a batch (the posterior mean), and clusters where the method has them."""
+
+    code: torch.Tensor
+    clusters: torch.Tensor | None = None
+
+
+class Method(nn.Module):
+    """Base class: subclasses set the class attributes and implement the three methods."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    weights: ClassVar[tuple[WeightSpec, ...]]
+    # weight name -> name of the discriminator whose accuracy an adaptive controller follows
+    adaptive: ClassVar[dict[str, str]] = {}
+    # options that are not loss weights (sizes, learning rates), with their defaults
+    option_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, image_shape: tuple[int, int, int], generator: torch.Generator) -> None:
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        self.generator = generator
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    @classmethod
+    def weight_spec(cls, name: str) -> WeightSpec:
+        for spec in cls.weights:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"{cls.name} has no weight {name!r}; its weights are {[w.name for w in cls.weights]}")
+
+    @classmethod
+    def resolve_options(cls, options: dict[str, Any] | None) -> dict[str, Any]:
+        """Defaults overlaid with the given options; an unknown option is an error."""
+        options = dict(options or {})
+        unknown = set(options) - set(cls.option_defaults)
+        if unknown:
+            raise ValueError(f"{cls.name} has no option(s) {sorted(unknown)}; its options are {sorted(cls.option_defaults)}")
+        return {**cls.option_defaults, **options}
+
+    def train_step(self, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One optimisation step on batch x; returns detached `loss/<term>` and `disc_acc/<name>` tensors."""
+        raise NotImplementedError
+
+    def encode(self, x: torch.Tensor) -> Encoding:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Image logits for codes z."""
+        raise NotImplementedError
+
+    def training_state(self) -> dict[str, Any]:
+        """Everything needed to continue training exactly: parameters, optimizers, the random stream."""
+        return {
+            "model": self.state_dict(),
+            "optimizers": {k: opt.state_dict() for k, opt in self.optimizers.items()},
+            "generator": self.generator.get_state(),
+        }
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        self.load_state_dict(state["model"])
+        for key, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][key])
+        self.generator.set_state(state["generator"])
+
+
+def gaussian_sample(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Reparameterised sample of N(mu, exp(logvar)) with noise from the method's own generator."""
+    noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * noise
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) summed over latents, averaged over the batch."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Bernoulli negative log-likelihood per image (summed over pixels), averaged over the batch."""
+    per_pixel = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    return per_pixel.flatten(1).sum(dim=1).mean()
+

@@ -1,0 +1,117 @@
+"""FactorVAE (Kim & Mnih, "Disentangling by Factorising", ICML 2018).
+
+A VAE plus gamma * TC(z), the total correlation of the aggregate posterior, estimated with
+a discriminator D that tells codes q(z) from codes whose dimensions were shuffled
+independently across the batch (samples of prod_j q(z_j)): TC ~= E[logit D(z)].
+
+Each step takes a batch and splits it in two halves, as the paper's algorithm draws two
+batches: the first half trains the VAE (recon + KL + gamma * TC), the second half, encoded
+and permuted, is the "factorised" class for D's update against the first half's codes.
+Optimisers as in the paper's appendix: VAE Adam(lr 1e-4, betas 0.9/0.999), D Adam(lr 1e-4,
+betas 0.5/0.9); D is an MLP with 6 layers of 1000 units and leaky ReLU (0.2). The width and
+depth of D are options, because on a CPU the paper's D costs more than the VAE it judges.
+
+gamma can follow D's accuracy (`trainables.weighting`): high accuracy means the code is
+still far from factorised, so gamma goes up.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..networks import make_decoder, make_encoder
+from .base import Encoding, Method, WeightSpec, bernoulli_nll, gaussian_kl, gaussian_sample
+
+
+def permute_dims(z: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Shuffle each latent dimension independently across the batch."""
+    order = torch.rand(z.shape, generator=generator, device=z.device).argsort(dim=0)
+    return z.gather(0, order)
+
+
+def tc_discriminator(latent_dim: int, hidden: int, layers: int) -> nn.Sequential:
+    """MLP with `layers` hidden layers of `hidden` units, one logit out (1 = drawn from q(z))."""
+    modules: list[nn.Module] = []
+    width = latent_dim
+    for _ in range(layers):
+        modules += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+        width = hidden
+    modules.append(nn.Linear(width, 1))
+    return nn.Sequential(*modules)
+
+
+class FactorVAE(Method):
+    name = "factor_vae"
+    summary = "VAE + total-correlation penalty from a permutation discriminator"
+    weights = (WeightSpec("gamma", default=35.0, low=1.0, high=200.0, doc="weight of the total-correlation term"),)
+    adaptive = {"gamma": "tc"}
+    option_defaults = {"latent_dim": 10, "lr": 1e-4, "disc_lr": 1e-4, "disc_hidden": 1000, "disc_layers": 6}
+
+    def __init__(
+        self,
+        image_shape,
+        generator,
+        latent_dim: int = 10,
+        lr: float = 1e-4,
+        disc_lr: float = 1e-4,
+        disc_hidden: int = 1000,
+        disc_layers: int = 6,
+    ) -> None:
+        super().__init__(image_shape, generator)
+        self.latent_dim = latent_dim
+        self.encoder = make_encoder(self.image_shape, 2 * latent_dim)
+        self.decoder = make_decoder(self.image_shape, latent_dim)
+        self.discriminator = tc_discriminator(latent_dim, disc_hidden, disc_layers)
+        vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
+        self.optimizers["vae"] = torch.optim.Adam(vae_parameters, lr=lr, betas=(0.9, 0.999))
+        self.optimizers["disc"] = torch.optim.Adam(self.discriminator.parameters(), lr=disc_lr, betas=(0.5, 0.9))
+
+    def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def train_step(self, x, weights):
+        if x.shape[0] < 4:
+            raise ValueError("factor_vae needs batches of at least 4 images (two halves of 2)")
+        half = x.shape[0] // 2
+        x_vae, x_disc = x[:half], x[half : 2 * half]
+
+        mu, logvar = self._posterior(x_vae)
+        z = gaussian_sample(mu, logvar, self.generator)
+        recon = bernoulli_nll(self.decoder(z), x_vae)
+        kl = gaussian_kl(mu, logvar)
+        tc = self.discriminator(z).mean()
+        total = recon + kl + weights["gamma"] * tc
+        vae_opt = self.optimizers["vae"]
+        vae_opt.zero_grad(set_to_none=True)
+        total.backward()
+        vae_opt.step()
+
+        with torch.no_grad():
+            mu2, logvar2 = self._posterior(x_disc)
+            z_perm = permute_dims(gaussian_sample(mu2, logvar2, self.generator), self.generator)
+        logits_real = self.discriminator(z.detach())
+        logits_perm = self.discriminator(z_perm)
+        bce = nn.functional.binary_cross_entropy_with_logits
+        disc_loss = 0.5 * (bce(logits_real, torch.ones_like(logits_real)) + bce(logits_perm, torch.zeros_like(logits_perm)))
+        disc_opt = self.optimizers["disc"]
+        disc_opt.zero_grad(set_to_none=True)
+        disc_loss.backward()
+        disc_opt.step()
+        accuracy = 0.5 * ((logits_real > 0).float().mean() + (logits_perm < 0).float().mean())
+
+        return {
+            "loss/recon": recon.detach(),
+            "loss/kl": kl.detach(),
+            "loss/tc": tc.detach(),
+            "loss/total": total.detach(),
+            "loss/disc": disc_loss.detach(),
+            "disc_acc/tc": accuracy.detach(),
+        }
+
+    def encode(self, x):
+        return Encoding(code=self._posterior(x)[0])
+
+    def decode(self, z):
+        return self.decoder(z)

@@ -1,0 +1,44 @@
+"""Clustering quality of a code against class labels.
+
+- accuracy: the best one-to-one matching of clusters to classes (Hungarian algorithm on the
+  contingency table), the unsupervised clustering accuracy of the source papers;
+- NMI and ARI from scikit-learn;
+- `kmeans_clusters`: k-means on a continuous code, for methods without a categorical variable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
+
+from .validation import MetricInputError, as_codes, as_labels
+
+
+def hungarian_accuracy(labels, clusters) -> float:
+    """Share of points whose cluster maps to their class under the best one-to-one matching."""
+    labels = as_labels(labels, len(np.asarray(labels)), "labels")
+    clusters = as_labels(clusters, labels.shape[0], "clusters")
+    if labels.shape[0] == 0:
+        raise MetricInputError("clustering accuracy needs at least one point")
+    table = contingency_matrix(labels, clusters)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    return float(table[rows, cols].sum() / labels.shape[0])
+
+
+def kmeans_clusters(codes, n_clusters: int, seed: int = 0, n_init: int = 10) -> np.ndarray:
+    """k-means cluster index per point (scikit-learn, k-means++ init, best of n_init)."""
+    codes = as_codes(codes, min_points=n_clusters)
+    return KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit_predict(codes)
+
+
+def clustering_scores(labels, clusters) -> dict[str, float]:
+    """cluster_acc, cluster_nmi, cluster_ari of a cluster assignment against labels."""
+    labels = np.asarray(labels)
+    return {
+        "cluster_acc": hungarian_accuracy(labels, clusters),
+        "cluster_nmi": float(normalized_mutual_info_score(labels, clusters)),
+        "cluster_ari": float(adjusted_rand_score(labels, clusters)),
+    }
