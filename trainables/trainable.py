@@ -7,6 +7,7 @@ splits=...)`) and moves to the trial's device once; `reset_config` lets Tune reu
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -21,6 +22,8 @@ CHECKPOINT_FILE = "trial_state.pt"
 
 class StudyTrainable(tune.Trainable):
     def setup(self, config: dict[str, Any], splits: Splits) -> None:
+        # one INFO line per saved checkpoint, from every worker, drowns the progress table
+        logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)
         self.splits = splits
         self.trial = Trial(config, splits)
 

@@ -119,7 +119,6 @@ class Trial:
             metrics.update(evaluate(self.method, self.data.eval, seed=self.seed))
         else:
             metrics.update({key: math.nan for key in EVAL_KEYS})
-        metrics["epoch"] = self.epoch
         metrics["diverged"] = diverged
         return metrics
 

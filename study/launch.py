@@ -1,0 +1,114 @@
+"""Build a Tune experiment from a validated spec, run it, and write the tidy table beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+import ray
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler
+from ray.tune.search.optuna import OptunaSearch
+
+from analysis import load_experiment, summarize
+from trainables.datasets import Splits, load_dataset
+from trainables.methods import METHODS
+from trainables.trainable import StudyTrainable
+
+from .design import OptunaSpace, trial_configs
+from .planned_search import PlannedSearch
+from .spec import StudySpec
+
+DEFAULT_STORAGE = "study_results"
+STORAGE_VARIABLE = "STUDY_STORAGE_PATH"
+
+
+def storage_root(spec: StudySpec, override: str | None) -> Path:
+    """Where results go: --storage-path, else the spec's, else $STUDY_STORAGE_PATH, else ./study_results."""
+    chosen = override or spec.storage_path or os.environ.get(STORAGE_VARIABLE) or DEFAULT_STORAGE
+    return Path(chosen).expanduser().resolve()
+
+
+def load_data(spec: StudySpec) -> Splits:
+    """The dataset, loaded once in the driver; Tune ships it to workers through the object store."""
+    return load_dataset(spec.dataset.name, **spec.dataset.options)
+
+
+def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tune.Tuner:
+    trainable = tune.with_resources(
+        tune.with_parameters(StudyTrainable, splits=splits),
+        {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu},
+    )
+    if spec.search.kind == "optuna":
+        search = OptunaSearch(space=OptunaSpace(spec), metric=spec.metric, mode=spec.mode, seed=spec.search.seed)
+        num_samples = spec.search.samples
+    else:
+        configs = trial_configs(spec)
+        search = PlannedSearch(configs, metric=spec.metric, mode=spec.mode)
+        num_samples = len(configs)
+    scheduler = None
+    if spec.scheduler.kind == "asha":
+        scheduler = ASHAScheduler(
+            time_attr="training_iteration",
+            max_t=spec.epochs,
+            grace_period=spec.scheduler.grace_period,
+            reduction_factor=spec.scheduler.reduction_factor,
+        )
+    # a column must exist in every trial's config (the reporter looks each one up), so starting
+    # weights are shown only when all methods share them; current weights are metrics anyway
+    weight_sets = [{f"weights/{w.name}" for w in METHODS[entry.name].weights} for entry in spec.methods]
+    weights = sorted(set.intersection(*weight_sets))
+    reporter = tune.CLIReporter(
+        parameter_columns=["method", "weighting", *weights, "seed"],
+        metric_columns=sorted({spec.metric, "recon_bce", "mig", "cluster_acc"}) + ["training_iteration"],
+        max_report_frequency=20,
+        sort_by_metric=False,
+    )
+    return tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(
+            search_alg=search,
+            scheduler=scheduler,
+            metric=spec.metric,
+            mode=spec.mode,
+            num_samples=num_samples,
+            max_concurrent_trials=spec.max_concurrent,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(storage),
+            checkpoint_config=tune.CheckpointConfig(
+                checkpoint_frequency=spec.checkpoint_every, checkpoint_at_end=True, num_to_keep=1
+            ),
+            failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+            progress_reporter=reporter,
+            verbose=1,
+        ),
+    )
+
+
+def run_study(spec: StudySpec, address: str | None = None, storage_path: str | None = None) -> tuple[Path, pd.DataFrame]:
+    """Run the study on local Ray (or the cluster at `address`); return the experiment path and tidy table."""
+    splits = load_data(spec)
+    storage = storage_root(spec, storage_path)
+    storage.mkdir(parents=True, exist_ok=True)
+    name = f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic table, with the columns chosen above
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, configure_logging=False, log_to_driver=True)
+    try:
+        tuner = build_tuner(spec, splits, storage, name)
+        tuner.fit()
+    finally:
+        if started_here:
+            ray.shutdown()
+    experiment = storage / name
+    tidy = load_experiment(experiment)
+    tidy.to_csv(experiment / "tidy.csv", index=False)
+    summarize(tidy).to_csv(experiment / "summary.csv", index=False)
+    return experiment, tidy

@@ -1,0 +1,260 @@
+"""Study specs: what to run, validated in full before anything starts.
+
+A spec is YAML (loaded with the safe loader) checked by pydantic models that forbid unknown
+keys, then against the registries of methods and datasets: an unknown method, a weight the
+method does not have, an empty or inverted range, a negative weight, an adaptive switch on a
+method without a discriminator... each is a `SpecError` naming the field.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import fields
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from trainables.datasets import DATASETS
+from trainables.datasets.digits import load_sklearn_digits
+from trainables.datasets.dsprites import generate_dsprites, load_dsprites_npz
+from trainables.datasets.torchvision_sets import load_torchvision_set
+from trainables.evaluation import EVAL_KEYS
+from trainables.methods import METHODS
+from trainables.weighting import MODES, ControllerSettings
+
+SPECS_PACKAGE = "study.specs"
+REPORTED_PREFIXES = ("loss/", "weight/", "disc_acc/")
+
+
+class SpecError(ValueError):
+    """A study spec that cannot run; the message names the field and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WeightRange(_Strict):
+    """A weight's sweep: explicit `values`, or `low`..`high` on a `scale` with `points` grid points."""
+
+    values: list[float] | None = None
+    low: float | None = None
+    high: float | None = None
+    scale: Literal["log", "linear"] = "log"
+    points: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> "WeightRange":
+        if self.values is not None:
+            if self.low is not None or self.high is not None:
+                raise ValueError("give either values or low/high, not both")
+            if not self.values:
+                raise ValueError("values is empty")
+            if any(v <= 0 or not math.isfinite(v) for v in self.values):
+                raise ValueError(f"loss weights must be positive and finite, got {self.values}")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("a range needs both low and high (or a list of values)")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite")
+        if self.low <= 0:
+            raise ValueError(f"loss weights must be positive, got low={self.low}")
+        if self.low > self.high or (self.low == self.high and self.points > 1):
+            raise ValueError(f"empty or inverted range: low={self.low} high={self.high}")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        if self.values is not None:
+            return min(self.values), max(self.values)
+        return self.low, self.high  # type: ignore[return-value]
+
+    @property
+    def log(self) -> bool:
+        return self.scale == "log"
+
+    def grid(self) -> list[float]:
+        """The grid points: the values given, or `points` evenly spaced on the scale."""
+        if self.values is not None:
+            return list(self.values)
+        low, high = self.bounds
+        if self.points == 1:
+            return [low]
+        if self.log:
+            step = (math.log(high) - math.log(low)) / (self.points - 1)
+            return [float(math.exp(math.log(low) + i * step)) for i in range(self.points)]
+        return [low + i * (high - low) / (self.points - 1) for i in range(self.points)]
+
+    def from_unit(self, u: float) -> float:
+        """Map a point of [0, 1) (a quasi-random coordinate) into the range on its scale."""
+        low, high = self.bounds
+        if self.log:
+            return float(math.exp(math.log(low) + u * (math.log(high) - math.log(low))))
+        return low + u * (high - low)
+
+
+class MethodEntry(_Strict):
+    name: str
+    weighting: list[Literal["fixed", "adaptive", "annealed"]] = ["fixed"]
+    weights: dict[str, WeightRange] = {}
+    options: dict[str, Any] = {}
+    controller: dict[str, float | int] = {}
+
+    @field_validator("weighting", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> "MethodEntry":
+        if self.name not in METHODS:
+            raise ValueError(f"unknown method {self.name!r}; methods are {', '.join(METHODS)}")
+        method = METHODS[self.name]
+        if not self.weighting or len(set(self.weighting)) != len(self.weighting):
+            raise ValueError(f"weighting must list distinct modes out of {', '.join(MODES)}")
+        known = [w.name for w in method.weights]
+        for weight in self.weights:
+            if weight not in known:
+                raise ValueError(f"{self.name} has no weight {weight!r}; its weights are {', '.join(known)}")
+        if any(mode != "fixed" for mode in self.weighting) and not method.adaptive:
+            raise ValueError(f"{self.name} has no discriminator, so its weights can only be fixed (weighting: fixed)")
+        method.resolve_options(self.options)
+        allowed = {f.name for f in fields(ControllerSettings)}
+        unknown = set(self.controller) - allowed
+        if unknown:
+            raise ValueError(f"controller has no setting(s) {sorted(unknown)}; settings are {sorted(allowed)}")
+        ControllerSettings(**self.controller)
+        return self
+
+
+_LOADER_OPTIONS = {
+    "dsprites": set(inspect.signature(generate_dsprites).parameters) | set(inspect.signature(load_dsprites_npz).parameters),
+    "digits": set(inspect.signature(load_sklearn_digits).parameters),
+    "mnist": set(inspect.signature(load_torchvision_set).parameters) - {"name"},
+    "fashion_mnist": set(inspect.signature(load_torchvision_set).parameters) - {"name"},
+}
+
+
+class DatasetEntry(_Strict):
+    name: str
+    options: dict[str, Any] = {}
+    eval_size: int = Field(default=2000, ge=10)
+
+    @model_validator(mode="after")
+    def _check(self) -> "DatasetEntry":
+        if self.name not in DATASETS:
+            raise ValueError(f"unknown dataset {self.name!r}; datasets are {', '.join(DATASETS)}")
+        unknown = set(self.options) - _LOADER_OPTIONS[self.name]
+        if unknown:
+            raise ValueError(f"{self.name} has no option(s) {sorted(unknown)}; its options are {sorted(_LOADER_OPTIONS[self.name])}")
+        return self
+
+
+class SearchEntry(_Strict):
+    """grid: every grid point; quasi_random: `samples` Sobol points; optuna: `samples` TPE trials."""
+
+    kind: Literal["grid", "quasi_random", "optuna"] = "grid"
+    samples: int | None = Field(default=None, ge=1)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _check(self) -> "SearchEntry":
+        if self.kind != "grid" and self.samples is None:
+            raise ValueError(f"search kind {self.kind} needs samples (how many points or trials)")
+        if self.kind == "grid" and self.samples is not None:
+            raise ValueError("a grid search takes its size from the weights' points; drop samples")
+        return self
+
+
+class SchedulerEntry(_Strict):
+    kind: Literal["none", "asha"] = "none"
+    grace_period: int = Field(default=1, ge=1)
+    reduction_factor: float = Field(default=2.0, gt=1.0)
+
+
+class Resources(_Strict):
+    cpu: float = Field(default=1.0, gt=0)
+    gpu: float = Field(default=0.0, ge=0)
+
+
+class StudySpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    dataset: DatasetEntry
+    methods: list[MethodEntry] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1)
+    search: SearchEntry = SearchEntry()
+    scheduler: SchedulerEntry = SchedulerEntry()
+    metric: str = "recon_bce"
+    mode: Literal["min", "max"] = "min"
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(default=64, ge=4)
+    eval_every: int = Field(default=1, ge=1)
+    checkpoint_every: int = Field(default=1, ge=1)
+    max_failures: int = Field(default=1, ge=0)
+    resources: Resources = Resources()
+    max_concurrent: int | None = Field(default=None, ge=1)
+    storage_path: str | None = None
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        return seeds
+
+    @model_validator(mode="after")
+    def _check(self) -> "StudySpec":
+        if self.metric not in EVAL_KEYS and not self.metric.startswith(REPORTED_PREFIXES):
+            raise ValueError(f"metric {self.metric!r} is not reported; use one of {', '.join(EVAL_KEYS)} or a loss/... key")
+        if self.scheduler.kind == "asha" and self.scheduler.grace_period > self.epochs:
+            raise ValueError(f"scheduler.grace_period {self.scheduler.grace_period} exceeds epochs {self.epochs}")
+        return self
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = []
+    for item in location:
+        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
+    return "".join(parts) or "spec"
+
+
+def parse_spec(data: Any, source: str = "spec") -> StudySpec:
+    """Validate a spec mapping; every problem found is listed in one SpecError."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a study spec must be a mapping of fields, got {type(data).__name__}")
+    try:
+        return StudySpec.model_validate(data)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            message = problem["msg"].removeprefix("Value error, ")
+            if problem["type"] == "extra_forbidden":
+                message = "unknown key"
+            lines.append(f"  {_field_name(problem['loc'])}: {message}")
+        raise SpecError(f"{source}: invalid study spec\n" + "\n".join(lines)) from None
+
+
+def shipped_specs() -> dict[str, Path]:
+    """The specs that ship with the package, by name."""
+    folder = resources.files(SPECS_PACKAGE)
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
+
+
+def load_spec(spec_or_name: str) -> StudySpec:
+    """A spec from a YAML path, or a shipped spec by name."""
+    path = Path(spec_or_name).expanduser()
+    if not path.is_file():
+        shipped = shipped_specs()
+        if spec_or_name not in shipped:
+            raise SpecError(f"no spec file {spec_or_name!r} and no shipped spec of that name; shipped specs: {', '.join(sorted(shipped))}")
+        path = shipped[spec_or_name]
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {error}") from None
+    return parse_spec(data, source=str(path))

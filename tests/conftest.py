@@ -1,0 +1,27 @@
+"""Shared fixtures. MNIST tests read ../shared/data through STUDY_DATA_ROOT (set by .ci/run),
+or the `shared/data` folder beside the repository when that exists."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from trainables.datasets import load_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    root = os.environ.get("STUDY_DATA_ROOT") or str(REPO.parent / "shared" / "data")
+    if not (Path(root) / "MNIST" / "raw").is_dir():
+        pytest.skip(f"no MNIST files under {root}; set STUDY_DATA_ROOT")
+    return Path(root)
+
+
+@pytest.fixture(scope="session")
+def tiny_sprites():
+    """A small procedural dSprites at 16x16: fast enough for training tests."""
+    return load_dataset("dsprites", resolution=16, sizes={"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4})

@@ -1,0 +1,121 @@
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from study.cli import main
+from study.design import trial_configs
+from study.spec import SpecError, load_spec, parse_spec
+
+GOOD = {
+    "name": "t",
+    "dataset": {"name": "dsprites", "options": {"resolution": 16, "sizes": {"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4}}},
+    "methods": [{"name": "factor_vae", "weighting": ["fixed", "adaptive"], "weights": {"gamma": {"low": 1, "high": 100, "points": 3}}}],
+    "seeds": [0, 1],
+    "epochs": 2,
+}
+
+
+def with_change(path, value):
+    spec = copy.deepcopy(GOOD)
+    node = spec
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return spec
+
+
+BAD = [
+    (("methods", 0, "name"), "vae_9000", r"methods\[0\].*unknown method 'vae_9000'"),
+    (("dataset", "name"), "imagenet", r"dataset.*unknown dataset 'imagenet'"),
+    (("methods", 0, "weights"), {"beta": {"low": 1, "high": 2}}, r"methods\[0\].*no weight 'beta'"),
+    (("methods", 0, "weights", "gamma"), {"low": 10, "high": 1}, r"methods\[0\]\.weights\.gamma.*inverted range"),
+    (("methods", 0, "weights", "gamma"), {"low": 5, "high": 5, "points": 3}, r"weights\.gamma.*empty or inverted"),
+    (("methods", 0, "weights", "gamma"), {"low": -1, "high": 5}, r"weights\.gamma.*positive"),
+    (("methods", 0, "weights", "gamma"), {"values": []}, r"weights\.gamma.*values is empty"),
+    (("methods", 0, "weights", "gamma"), {"values": [1, -2]}, r"weights\.gamma.*positive"),
+    (("methods", 0, "colour"), "red", r"methods\[0\]\.colour: unknown key"),
+    (("learning_rate",), 0.1, r"learning_rate: unknown key"),
+    (("methods", 0, "weighting"), ["sometimes"], r"methods\[0\]\.weighting"),
+    (("epochs",), 0, r"epochs"),
+    (("epochs",), "ten", r"epochs"),
+    (("seeds",), [], r"seeds"),
+    (("seeds",), [1, 1], r"seeds.*distinct"),
+    (("methods",), [], r"methods"),
+    (("metric",), "happiness", r"metric 'happiness' is not reported"),
+    (("search",), {"kind": "optuna"}, r"search.*needs samples"),
+    (("scheduler",), {"kind": "hyperband"}, r"scheduler\.kind"),
+    (("methods", 0, "options"), {"depth": 3}, r"factor_vae has no option"),
+    (("methods", 0, "controller"), {"scale": 2.0}, r"controller scale must be in \(0, 1\)"),
+    (("methods", 0, "controller"), {"speed": 2.0}, r"controller has no setting"),
+    (("dataset", "options"), {"colour": 1}, r"dsprites has no option"),
+    (("resources",), {"cpu": -1}, r"resources\.cpu"),
+    (("dataset",), KeyError, r"dataset: Field required"),
+]
+
+
+@pytest.mark.parametrize("path,value,message", BAD, ids=[m for _, _, m in BAD])
+def test_bad_spec_names_the_field(path, value, message):
+    with pytest.raises(SpecError, match=message):
+        parse_spec(with_change(path, value))
+
+
+def test_adaptive_on_a_method_without_discriminator():
+    spec = with_change(("methods", 0), {"name": "beta_vae", "weighting": "adaptive"})
+    with pytest.raises(SpecError, match="beta_vae has no discriminator"):
+        parse_spec(spec)
+
+
+@pytest.mark.parametrize("path,value,message", BAD[:4], ids=[m for _, _, m in BAD[:4]])
+def test_cli_exits_2_and_starts_nothing(tmp_path, capsys, path, value, message):
+    spec_file = tmp_path / "bad.yaml"
+    spec_file.write_text(yaml.safe_dump(with_change(path, value)))
+    storage = tmp_path / "results"
+    assert main(["run", str(spec_file), "--storage-path", str(storage)]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert not storage.exists()
+
+
+def test_cli_missing_data_exits_2(tmp_path, capsys):
+    spec = {**GOOD, "dataset": {"name": "mnist", "options": {"root": str(tmp_path)}}}
+    spec_file = tmp_path / "mnist.yaml"
+    spec_file.write_text(yaml.safe_dump(spec))
+    assert main(["run", str(spec_file), "--storage-path", str(tmp_path / "r")]) == 2
+    assert "MNIST" in capsys.readouterr().err
+
+
+def test_unknown_spec_name_exits_2(capsys):
+    assert main(["run", "no-such-spec"]) == 2
+    assert "quickstart" in capsys.readouterr().err
+
+
+def test_grid_design_pairs_fixed_and_adaptive_starts():
+    configs = trial_configs(parse_spec(GOOD))
+    assert len(configs) == 2 * 3 * 2
+    starts = {(c["weights"]["gamma"], c["seed"]) for c in configs if c["weighting"] == "fixed"}
+    assert starts == {(c["weights"]["gamma"], c["seed"]) for c in configs if c["weighting"] == "adaptive"}
+    assert sorted({round(c["weights"]["gamma"], 6) for c in configs}) == [1.0, 10.0, 100.0]
+
+
+def test_quasi_random_design_stays_in_range():
+    spec = parse_spec({**GOOD, "search": {"kind": "quasi_random", "samples": 8}})
+    gammas = [c["weights"]["gamma"] for c in trial_configs(spec)]
+    assert len(gammas) == 2 * 8 * 2 and all(1 <= g <= 100 for g in gammas)
+    assert len(set(gammas)) == 8
+
+
+def test_shipped_quickstart_is_valid_and_dry_runs(capsys):
+    spec = load_spec("quickstart")
+    assert {m.name for m in spec.methods} == {"factor_vae"}
+    assert main(["run", "quickstart", "--dry-run"]) == 0
+    assert "16 trials" in capsys.readouterr().out
+
+
+def test_console_script_lists_methods():
+    out = subprocess.run([sys.executable, "-m", "study.cli", "methods"], capture_output=True, text=True, check=True).stdout
+    assert "factor_vae" in out and "adaptive from disc_acc/tc" in out and "beta_vae" in out

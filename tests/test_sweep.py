@@ -1,0 +1,69 @@
+"""Integration: real sweeps on local Ray (slow: starts Ray once for the module)."""
+
+import pytest
+import ray
+
+from study.launch import run_study
+from study.spec import parse_spec
+
+pytestmark = pytest.mark.slow
+
+SPRITES = {"name": "dsprites", "options": {"resolution": 16, "sizes": {"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4}}, "eval_size": 60}
+TINY = {"lr": 0.001, "disc_hidden": 32, "disc_layers": 2}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def test_optuna_asha_sweep_writes_the_tidy_table(local_ray, tmp_path):
+    spec = parse_spec(
+        {
+            "name": "optuna-asha",
+            "dataset": SPRITES,
+            "methods": [{"name": "factor_vae", "weighting": ["fixed", "adaptive"], "weights": {"gamma": {"low": 1, "high": 50}}, "options": TINY}],
+            "seeds": [0, 1],
+            "search": {"kind": "optuna", "samples": 5},
+            "scheduler": {"kind": "asha", "grace_period": 1, "reduction_factor": 2},
+            "metric": "recon_bce",
+            "epochs": 3,
+            "batch_size": 32,
+            "max_concurrent": 2,
+        }
+    )
+    experiment, tidy = run_study(spec, storage_path=str(tmp_path))
+    assert (experiment / "tidy.csv").exists()
+    assert tidy["trial_id"].nunique() == 5
+    for column in ["trial_id", "status", "epoch", "config/method", "config/weighting", "config/weights/gamma", "config/seed",
+                   "recon_bce", "recon_mse", "mig", "cluster_acc", "weight/gamma", "disc_acc/tc", "loss/total"]:
+        assert column in tidy.columns, column
+    epochs = tidy.groupby("trial_id")["epoch"].max()
+    assert epochs.max() == 3 and epochs.min() >= 1  # ASHA may stop trials after the grace period
+    assert (tidy.groupby("trial_id").size() == epochs).all()  # one row per trial and epoch
+    assert set(tidy["status"]) <= {"finished", "stopped"}
+    assert tidy["recon_bce"].notna().all()
+
+
+def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
+    spec = parse_spec(
+        {
+            "name": "grid",
+            "dataset": SPRITES,
+            "methods": [
+                {"name": "factor_vae", "weighting": ["fixed", "adaptive"], "weights": {"gamma": {"values": [2, 20]}}, "options": TINY},
+                {"name": "beta_vae", "weights": {"beta": {"values": [1]}}, "options": {"lr": 0.001}},
+            ],
+            "seeds": [0],
+            "epochs": 2,
+            "batch_size": 32,
+        }
+    )
+    experiment, tidy = run_study(spec, storage_path=str(tmp_path))
+    final = tidy.groupby("trial_id").tail(1)
+    assert len(final) == 5 and (final["status"] == "finished").all()
+    assert sorted(final["config/method"]) == ["beta_vae"] + ["factor_vae"] * 4
+    fixed = final[(final["config/weighting"] == "fixed") & (final["config/method"] == "factor_vae")]
+    assert sorted(fixed["weight/gamma"]) == [2.0, 20.0]
