@@ -75,7 +75,7 @@ def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tu
             mode=spec.mode,
             num_samples=num_samples,
             max_concurrent_trials=spec.max_concurrent,
-            reuse_actors=True,
+            reuse_actors=spec.reuse_actors,
         ),
         run_config=tune.RunConfig(
             name=name,

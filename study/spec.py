@@ -198,6 +198,7 @@ class StudySpec(_Strict):
     max_failures: int = Field(default=1, ge=0)
     resources: Resources = Resources()
     max_concurrent: int | None = Field(default=None, ge=1)
+    reuse_actors: bool = True
     storage_path: str | None = None
 
     @field_validator("seeds")

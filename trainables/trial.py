@@ -12,6 +12,7 @@ Trial config keys (a study's design fills them in):
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import torch
@@ -93,6 +94,7 @@ class Trial:
 
     def train_epoch(self) -> dict[str, float]:
         """One pass over the shuffled training set, then evaluation; returns the epoch's metrics."""
+        started = time.perf_counter()
         images = self.data.train_images
         order = torch.randperm(len(images), generator=self.generator, device=self.device)
         sums: dict[str, torch.Tensor] = {}
@@ -109,7 +111,8 @@ class Trial:
                 sums[key] = sums[key] + value if key in sums else value.clone()
         self.epoch += 1
 
-        metrics = {key: value.item() / self.steps_per_epoch for key, value in sums.items()}
+        metrics = {key: value.item() / self.steps_per_epoch for key, value in sums.items()}  # the epoch's one sync
+        trained = time.perf_counter()
         metrics.update({f"weight/{name}": c.value.item() for name, c in self.controllers.items()})
         last = self.epoch >= int(self.config["epochs"])
         diverged = not all(math.isfinite(v) for v in metrics.values())
@@ -119,6 +122,8 @@ class Trial:
             metrics.update(evaluate(self.method, self.data.eval, seed=self.seed))
         else:
             metrics.update({key: math.nan for key in EVAL_KEYS})
+        metrics["time/train_s"] = trained - started
+        metrics["time/eval_s"] = time.perf_counter() - trained
         metrics["diverged"] = diverged
         return metrics
 
