@@ -74,7 +74,7 @@ def main() -> None:
 
     bare, tuned = statistics.median(bare_times), statistics.median(tune_times)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines = [f"machine: {platform.machine()} {torch.get_num_threads()} torch thread(s), torch {torch.__version__}, {platform.python_version()}")
+    lines = [f"machine: {platform.machine()} {torch.get_num_threads()} torch thread(s), torch {torch.__version__}, {platform.python_version()}"]
     lines.append(f"data: quickstart dsprites, {len(splits.train)} training images {tuple(splits.train.image_shape)}, batch {spec.batch_size}, eval {spec.dataset.eval_size}")
     lines.append(f"epochs timed per side: {args.epochs} (alternating, after one warm-up epoch each)")
     lines.append(f"bare PyTorch loop + evaluate : median {bare:.3f} s/epoch  (all: {', '.join(f'{t:.3f}' for t in bare_times)})")

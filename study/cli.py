@@ -53,7 +53,11 @@ def _run(args: argparse.Namespace) -> int:
     from analysis import summarize
 
     started = time.perf_counter()
-    experiment, tidy = run_study(spec, address=args.address, storage_path=args.storage_path)
+    try:
+        experiment, tidy = run_study(spec, address=args.address, storage_path=args.storage_path)
+    except ConnectionError as error:  # ray.init could not reach --address
+        print(f"error: cannot connect to the Ray cluster at {args.address}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     minutes = (time.perf_counter() - started) / 60
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
         print(f"\n{spec.name}: {tidy['trial_id'].nunique()} trials in {minutes:.1f} min")
