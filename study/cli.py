@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         from .launch import load_data, run_study
 
-        load_data(spec)  # fail on missing data files before Ray starts
+        splits = load_data(spec)  # fail on missing data files before Ray starts
     except (SpecError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -54,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        experiment, tidy = run_study(spec, address=args.address, storage_path=args.storage_path)
+        experiment, tidy = run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits)
     except ConnectionError as error:  # ray.init could not reach --address
         print(f"error: cannot connect to the Ray cluster at {args.address}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

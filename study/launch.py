@@ -90,9 +90,14 @@ def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tu
     )
 
 
-def run_study(spec: StudySpec, address: str | None = None, storage_path: str | None = None) -> tuple[Path, pd.DataFrame]:
-    """Run the study on local Ray (or the cluster at `address`); return the experiment path and tidy table."""
-    splits = load_data(spec)
+def run_study(
+    spec: StudySpec, address: str | None = None, storage_path: str | None = None, splits: Splits | None = None
+) -> tuple[Path, pd.DataFrame]:
+    """Run the study on local Ray (or the cluster at `address`); return the experiment path and tidy table.
+
+    `splits`: the spec's dataset if the caller loaded it already (the CLI does, to fail early).
+    """
+    splits = splits if splits is not None else load_data(spec)
     storage = storage_root(spec, storage_path)
     storage.mkdir(parents=True, exist_ok=True)
     name = f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
