@@ -119,7 +119,7 @@ class Trial:
         if diverged:
             metrics.update({key: math.nan for key in EVAL_KEYS})
         elif last or self.epoch % int(self.config["eval_every"]) == 0:
-            metrics.update(evaluate(self.method, self.data.eval, seed=self.seed))
+            metrics.update(evaluate(self.method, self.data.eval))
         else:
             metrics.update({key: math.nan for key in EVAL_KEYS})
         metrics["time/train_s"] = trained - started

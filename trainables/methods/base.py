@@ -36,10 +36,16 @@ class WeightSpec:
 
 @dataclass
 class Encoding:
-    """The deterministic code of a batch (the posterior mean), and clusters where the method has them."""
+    """What evaluation needs from the encoder for one batch.
+
+    code: the deterministic continuous code (the posterior mean), points x latents.
+    logvar: log-variance of a factorised Gaussian posterior, where the method has one.
+    probs: p(y|x) of a categorical code, where the method has one; its argmax is the cluster.
+    """
 
     code: torch.Tensor
-    clusters: torch.Tensor | None = None
+    logvar: torch.Tensor | None = None
+    probs: torch.Tensor | None = None
 
 
 class Method(nn.Module):

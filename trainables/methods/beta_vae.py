@@ -44,7 +44,8 @@ class BetaVAE(Method):
         return {"loss/recon": recon.detach(), "loss/kl": kl.detach(), "loss/total": total.detach()}
 
     def encode(self, x):
-        return Encoding(code=self._posterior(x)[0])
+        mu, logvar = self._posterior(x)
+        return Encoding(code=mu, logvar=logvar)
 
     def decode(self, z):
         return self.decoder(z)

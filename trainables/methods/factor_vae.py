@@ -111,7 +111,8 @@ class FactorVAE(Method):
         }
 
     def encode(self, x):
-        return Encoding(code=self._posterior(x)[0])
+        mu, logvar = self._posterior(x)
+        return Encoding(code=mu, logvar=logvar)
 
     def decode(self, z):
         return self.decoder(z)

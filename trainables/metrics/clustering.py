@@ -1,7 +1,9 @@
 """Clustering quality of a code against class labels.
 
-- accuracy: the best one-to-one matching of clusters to classes (Hungarian algorithm on the
-  contingency table), the unsupervised clustering accuracy of the source papers;
+- accuracy: with no more clusters than classes, the best one-to-one matching of clusters to
+  classes (Hungarian algorithm on the contingency table), the unsupervised clustering accuracy
+  of the source papers; with more clusters than classes (the AAE paper's 16 and 30), each
+  cluster takes its majority class (many-to-one);
 - NMI and ARI from scikit-learn;
 - `kmeans_clusters`: k-means on a continuous code, for methods without a categorical variable.
 """
@@ -28,6 +30,22 @@ def hungarian_accuracy(labels, clusters) -> float:
     return float(table[rows, cols].sum() / labels.shape[0])
 
 
+def many_to_one_accuracy(labels, clusters) -> float:
+    """Share of points whose cluster's majority class is their class."""
+    labels = as_labels(labels, len(np.asarray(labels)), "labels")
+    clusters = as_labels(clusters, labels.shape[0], "clusters")
+    if labels.shape[0] == 0:
+        raise MetricInputError("clustering accuracy needs at least one point")
+    return float(contingency_matrix(labels, clusters).max(axis=0).sum() / labels.shape[0])
+
+
+def cluster_accuracy(labels, clusters) -> float:
+    """Hungarian one-to-one accuracy, or many-to-one when there are more clusters than classes."""
+    if np.unique(clusters).size > np.unique(labels).size:
+        return many_to_one_accuracy(labels, clusters)
+    return hungarian_accuracy(labels, clusters)
+
+
 def kmeans_clusters(codes, n_clusters: int, seed: int = 0, n_init: int = 10) -> np.ndarray:
     """k-means cluster index per point (scikit-learn, k-means++ init, best of n_init)."""
     codes = as_codes(codes, min_points=n_clusters)
@@ -38,7 +56,7 @@ def clustering_scores(labels, clusters) -> dict[str, float]:
     """cluster_acc, cluster_nmi, cluster_ari of a cluster assignment against labels."""
     labels = np.asarray(labels)
     return {
-        "cluster_acc": hungarian_accuracy(labels, clusters),
+        "cluster_acc": cluster_accuracy(labels, clusters),
         "cluster_nmi": float(normalized_mutual_info_score(labels, clusters)),
         "cluster_ari": float(adjusted_rand_score(labels, clusters)),
     }

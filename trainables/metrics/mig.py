@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import mutual_info_score
 
-from .validation import MetricInputError, as_codes, as_labels
+from .validation import MetricInputError, as_codes, as_factor_matrix
 
 
 def discretize(codes: np.ndarray, bins: int = 20) -> np.ndarray:
@@ -37,17 +37,10 @@ def mutual_information_matrix(discrete_codes: np.ndarray, factors: np.ndarray) -
 def mig(codes, factors, bins: int = 20) -> float:
     """Mean over factors of (top MI - second MI) / H(factor); needs two or more latents."""
     codes = as_codes(codes)
-    factors = np.asarray(factors)
-    if factors.ndim != 2 or factors.shape[0] != codes.shape[0]:
-        raise MetricInputError(f"factors must be {codes.shape[0]} x F, got shape {factors.shape}")
-    for k in range(factors.shape[1]):
-        as_labels(factors[:, k], codes.shape[0], f"factor {k}")
+    factors = as_factor_matrix(factors, codes.shape[0])
     if codes.shape[1] < 2:
         raise MetricInputError("MIG needs at least two latents (it is a gap between the top two)")
     entropy = np.array([mutual_info_score(factors[:, k], factors[:, k]) for k in range(factors.shape[1])])
-    if (entropy <= 0).any():
-        constant = [int(k) for k in np.flatnonzero(entropy <= 0)]
-        raise MetricInputError(f"factor(s) {constant} take a single value in these points; MIG is undefined")
     mi = mutual_information_matrix(discretize(codes, bins), factors)
     top_two = np.sort(mi, axis=0)[::-1][:2]
     return float(np.mean((top_two[0] - top_two[1]) / entropy))

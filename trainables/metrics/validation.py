@@ -27,3 +27,18 @@ def as_labels(labels, n_points: int, name: str) -> np.ndarray:
     if not np.issubdtype(array.dtype, np.integer):
         raise MetricInputError(f"{name} must hold integer labels, got dtype {array.dtype}")
     return array
+
+
+def as_factor_matrix(factors, n_points: int, name: str = "factors") -> np.ndarray:
+    """Integer factors, points x factors, every factor taking at least two values."""
+    array = np.asarray(factors)
+    if array.ndim != 2 or array.shape[0] != n_points:
+        raise MetricInputError(f"{name} must be {n_points} x F, got shape {array.shape}")
+    if array.shape[1] == 0:
+        raise MetricInputError(f"{name} has no columns")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise MetricInputError(f"{name} must hold integer factor indices, got dtype {array.dtype}")
+    single = [k for k in range(array.shape[1]) if np.unique(array[:, k]).size < 2]
+    if single:
+        raise MetricInputError(f"factor(s) {single} take a single value in these points; the metric is undefined")
+    return array
