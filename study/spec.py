@@ -212,6 +212,8 @@ class StudySpec(_Strict):
     def _check(self) -> "StudySpec":
         if self.metric not in EVAL_KEYS and not self.metric.startswith(REPORTED_PREFIXES):
             raise ValueError(f"metric {self.metric!r} is not reported; use one of {', '.join(EVAL_KEYS)} or a loss/... key")
+        if self.scheduler.kind == "asha" and self.metric in EVAL_KEYS and self.eval_every != 1:
+            raise ValueError(f"ASHA compares {self.metric} at every epoch, so eval_every must be 1 (got {self.eval_every})")
         if self.scheduler.kind == "asha" and self.scheduler.grace_period > self.epochs:
             raise ValueError(f"scheduler.grace_period {self.scheduler.grace_period} exceeds epochs {self.epochs}")
         return self

@@ -56,6 +56,7 @@ BAD = [
     (("dataset", "options"), {"colour": 1}, r"dsprites has no option"),
     (("resources",), {"cpu": -1}, r"resources\.cpu"),
     (("dataset",), KeyError, r"dataset: Field required"),
+
 ]
 
 
@@ -63,6 +64,12 @@ BAD = [
 def test_bad_spec_names_the_field(path, value, message):
     with pytest.raises(SpecError, match=message):
         parse_spec(with_change(path, value))
+
+
+def test_asha_on_an_evaluated_metric_needs_every_epoch():
+    spec = {**GOOD, "scheduler": {"kind": "asha"}, "eval_every": 2}
+    with pytest.raises(SpecError, match="eval_every must be 1"):
+        parse_spec(spec)
 
 
 def test_adaptive_on_a_method_without_discriminator():

@@ -25,8 +25,8 @@ from torch import nn
 from .datasets import ImageSet
 from .methods import Method
 from .metrics import (
-    MetricInputError, beta_vae_score, clustering_scores, dci, factor_vae_score, kmeans_clusters, mi_x_y, mi_x_z, mig,
-    probe_accuracy, sap, total_correlation,
+    MetricInputError, beta_vae_score, clustering_scores, dci, factor_vae_score, gaussian_information, kmeans_clusters,
+    mi_x_y, mig, probe_accuracy, sap,
 )
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,9 @@ def evaluate(method: Method, data: ImageSet, batch_size: int = 1024) -> dict[str
         _guarded(results, "mi_x_y", lambda: mi_x_y(probs))
     if "logvar" in encoded:
         def information() -> dict[str, float]:
-            per_latent = mi_x_z(encoded["code"], encoded["logvar"], seed=METRIC_SEED)
+            per_latent, tc = gaussian_information(encoded["code"], encoded["logvar"], seed=METRIC_SEED)
             out = {f"mi_x_z/{k}": float(v) for k, v in enumerate(per_latent)}
-            out["mi_x_z"] = float(per_latent.sum())
-            out["tc"] = total_correlation(encoded["code"], encoded["logvar"], seed=METRIC_SEED)
+            out.update(mi_x_z=float(per_latent.sum()), tc=tc)
             return out
         _guarded(results, "mi_x_z", information)
 

@@ -4,7 +4,7 @@ from .beta_vae_score import beta_vae_score
 from .clustering import cluster_accuracy, clustering_scores, hungarian_accuracy, kmeans_clusters, many_to_one_accuracy
 from .dci import completeness, dci, disentanglement, importance_matrix
 from .factor_vae_score import factor_vae_score
-from .information import mi_x_y, mi_x_z, total_correlation
+from .information import gaussian_information, mi_x_y, mi_x_z, total_correlation
 from .mig import mig
 from .probe import probe_accuracy
 from .sap import sap
@@ -12,6 +12,6 @@ from .validation import MetricInputError
 
 __all__ = [
     "MetricInputError", "beta_vae_score", "cluster_accuracy", "clustering_scores", "completeness", "dci",
-    "disentanglement", "factor_vae_score", "hungarian_accuracy", "importance_matrix", "kmeans_clusters",
+    "disentanglement", "factor_vae_score", "gaussian_information", "hungarian_accuracy", "importance_matrix", "kmeans_clusters",
     "many_to_one_accuracy", "mi_x_y", "mi_x_z", "mig", "probe_accuracy", "sap", "total_correlation",
 ]

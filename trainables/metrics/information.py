@@ -4,12 +4,13 @@
   the estimator of the paper's equation (7). Nats.
 - `mi_x_z`: I(x; z_k) of each latent of a factorised Gaussian encoder, H(z_k) - H(z_k|x), with
   H(z_k|x) exact (Gaussian entropies) and H(z_k) by the minibatch estimator of the paper's
-  appendix B: log q(z_k) ~= log (1/N) sum_j q(z_k | x_j), z ~ q(z|x_i), over the N points given.
+  appendix B: log q(z_k) ~= log (1/B) sum_j q(z_k | x_j), z ~ q(z|x_i), within minibatches of
+  B points (`batch_size`, default 1,000), averaged over the minibatches.
 - `total_correlation`: KL(q(z) || prod_k q(z_k)) by the same estimator family,
   mean_i [log q(z_i) - sum_k log q(z_ik)].
 
-Both Gaussian estimators are biased for small N (each point's own density dominates its sum);
-compare them across trials at the same N.
+The cost is O(N B D), and the estimates are biased for small B (a point's own density weighs
+in its sum; I(x; z_k) cannot exceed log B): compare them across trials at the same B.
 """
 
 from __future__ import annotations
@@ -43,23 +44,27 @@ def mi_x_y(probs) -> float:
     return float(entropy(p.mean(dim=0)) - entropy(p).mean())
 
 
-def _log_density_sums(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _log_density_sums(
+    mu: torch.Tensor, logvar: torch.Tensor, seed: int, batch_size: int, chunk: int = 256
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per point i: log q(z_i) (joint) and log q(z_ik) per latent, by the minibatch estimator."""
-    n = mu.shape[0]
-    noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device="cpu").to(mu.device)
+    noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed), dtype=mu.dtype).to(mu.device)
     z = mu + torch.exp(0.5 * logvar) * noise
+    inverse_var = torch.exp(-logvar)
     joint, marginal = [], []
-    log_n = math.log(n)
-    for rows in torch.arange(n, device=mu.device).split(chunk):
-        diff = z[rows, None, :] - mu[None, :, :]
-        log_q = -0.5 * (math.log(2 * math.pi) + logvar[None] + diff.pow(2) / logvar.exp()[None])  # rows x N x D
-        marginal.append(torch.logsumexp(log_q, dim=1) - log_n)
-        joint.append(torch.logsumexp(log_q.sum(dim=2), dim=1) - log_n)
+    for batch in torch.arange(mu.shape[0], device=mu.device).split(batch_size):
+        log_b = math.log(len(batch))
+        mu_b, logvar_b, inverse_b = mu[batch], logvar[batch], inverse_var[batch]
+        for rows in batch.split(chunk):
+            diff = z[rows, None, :] - mu_b[None]
+            log_q = -0.5 * (math.log(2 * math.pi) + logvar_b[None] + diff.pow(2) * inverse_b[None])  # rows x B x D
+            marginal.append(torch.logsumexp(log_q, dim=1) - log_b)
+            joint.append(torch.logsumexp(log_q.sum(dim=2), dim=1) - log_b)
     return torch.cat(joint), torch.cat(marginal)
 
 
 def _check_gaussian(mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
-    mu, logvar = _as_tensor(mu, "mu").double(), _as_tensor(logvar, "logvar").double()
+    mu, logvar = _as_tensor(mu, "mu").float(), _as_tensor(logvar, "logvar").float()
     if mu.ndim != 2 or mu.shape != logvar.shape:
         raise MetricInputError(f"mu and logvar must be points x latents of one shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     if mu.shape[0] < 2:
@@ -67,17 +72,22 @@ def _check_gaussian(mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
     return mu, logvar
 
 
-def mi_x_z(mu, logvar, seed: int = 0, chunk: int = 256) -> np.ndarray:
+def gaussian_information(mu, logvar, batch_size: int = 1000, seed: int = 0) -> tuple[np.ndarray, float]:
+    """I(x; z_k) per latent and TC(z), in nats, from one pass of the estimator."""
+    mu, logvar = _check_gaussian(mu, logvar)
+    joint, marginal = _log_density_sums(mu, logvar, seed, batch_size)
+    entropy_z = -marginal.double().mean(dim=0)
+    entropy_z_given_x = (0.5 * (math.log(2 * math.pi * math.e) + logvar.double())).mean(dim=0)
+    per_latent = (entropy_z - entropy_z_given_x).cpu().numpy()
+    tc = float((joint.double() - marginal.double().sum(dim=1)).mean())
+    return per_latent, tc
+
+
+def mi_x_z(mu, logvar, batch_size: int = 1000, seed: int = 0) -> np.ndarray:
     """I(x; z_k) in nats for each latent k of a Gaussian encoder."""
-    mu, logvar = _check_gaussian(mu, logvar)
-    _, marginal = _log_density_sums(mu, logvar, torch.Generator().manual_seed(seed), chunk)
-    entropy_z = -marginal.mean(dim=0)
-    entropy_z_given_x = (0.5 * (math.log(2 * math.pi * math.e) + logvar)).mean(dim=0)
-    return (entropy_z - entropy_z_given_x).cpu().numpy()
+    return gaussian_information(mu, logvar, batch_size, seed)[0]
 
 
-def total_correlation(mu, logvar, seed: int = 0, chunk: int = 256) -> float:
+def total_correlation(mu, logvar, batch_size: int = 1000, seed: int = 0) -> float:
     """TC(z) in nats of the aggregate posterior of a Gaussian encoder."""
-    mu, logvar = _check_gaussian(mu, logvar)
-    joint, marginal = _log_density_sums(mu, logvar, torch.Generator().manual_seed(seed), chunk)
-    return float((joint - marginal.sum(dim=1)).mean())
+    return gaussian_information(mu, logvar, batch_size, seed)[1]
