@@ -62,3 +62,21 @@ def test_probe_on_separable_and_on_noise_codes():
     assert probe_accuracy(noise[train], labels[train], noise[test], labels[test]) < 0.45
     with pytest.raises(MetricInputError, match="two classes"):
         probe_accuracy(noise[train], np.zeros(300, dtype=int), noise[test], labels[test])
+
+
+def test_gaussian_estimator_validation():
+    with pytest.raises(MetricInputError, match="one shape"):
+        mi_x_z(np.zeros((10, 2)), np.zeros((10, 3)))
+    with pytest.raises(MetricInputError, match="at least 2 points"):
+        total_correlation(np.zeros((1, 2)), np.zeros((1, 2)))
+    with pytest.raises(MetricInputError, match="NaN"):
+        mi_x_z(np.full((10, 2), np.nan), np.zeros((10, 2)))
+
+
+def test_mi_x_z_is_bounded_by_log_of_the_minibatch():
+    rng = np.random.default_rng(0)
+    mu = rng.normal(size=(400, 1)) * 10
+    logvar = np.full((400, 1), math.log(1e-4))
+    value = mi_x_z(mu, logvar, batch_size=100)[0]
+    assert 0.95 * math.log(100) < value <= math.log(100) + 1e-6
+    assert mi_x_z(mu, logvar, batch_size=400)[0] > math.log(100) + 1.0  # a larger batch lifts the ceiling
