@@ -6,6 +6,12 @@ from trainables.methods.factor_vae import permute_dims
 from trainables.networks import ConvDecoder, ConvEncoder, MLPEncoder, make_decoder, make_encoder
 
 
+def small_networks(cls) -> dict:
+    """Options that shrink a method's networks for fast tests."""
+    sizes = {"disc_hidden": 32, "disc_layers": 2, "hidden": 64}
+    return {k: v for k, v in sizes.items() if k in cls.option_defaults}
+
+
 @pytest.mark.parametrize("shape,conv", [((1, 64, 64), True), ((1, 32, 32), True), ((1, 28, 28), False), ((1, 8, 8), False)])
 def test_networks_by_shape(shape, conv):
     encoder, decoder = make_encoder(shape, 20), make_decoder(shape, 10)
@@ -34,7 +40,7 @@ def test_permute_dims_shuffles_each_column_independently():
 def test_a_few_steps_lower_the_loss(name, tiny_sprites):
     torch.manual_seed(0)
     cls = get_method(name)
-    options = {"lr": 1e-3} | ({"disc_hidden": 64, "disc_layers": 2} if name == "factor_vae" else {})
+    options = {"lr": 1e-3} | small_networks(cls)
     method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), **cls.resolve_options(options))
     weights = {w.name: torch.tensor(w.default) for w in cls.weights}
     x = tiny_sprites.train.images[:64]
@@ -43,12 +49,33 @@ def test_a_few_steps_lower_the_loss(name, tiny_sprites):
     assert sum(later[-3:]) / 3 < 0.7 * sum(first) / 3
 
 
-def test_factor_vae_reports_discriminator_accuracy(tiny_sprites):
-    cls = get_method("factor_vae")
-    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), disc_hidden=32, disc_layers=2)
-    terms = method.train_step(tiny_sprites.train.images[:32], {"gamma": torch.tensor(10.0)})
-    assert 0.0 <= terms["disc_acc/tc"].item() <= 1.0
-    assert {"loss/recon", "loss/kl", "loss/tc", "loss/disc", "loss/total"} <= set(terms)
+@pytest.mark.parametrize("name", sorted(n for n, m in METHODS.items() if m.adaptive))
+def test_adversarial_methods_report_discriminator_accuracy(name, tiny_sprites):
+    cls = get_method(name)
+    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), **small_networks(cls))
+    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+    terms = method.train_step(tiny_sprites.train.images[:32], weights)
+    for source in cls.adaptive.values():
+        assert 0.0 <= terms[f"disc_acc/{source}"].item() <= 1.0
+    assert {"loss/recon", "loss/disc", "loss/total"} <= set(terms)
+
+
+def test_rf_vae_relevance_follows_its_penalties(tiny_sprites):
+    cls = get_method("rf_vae")
+    x = tiny_sprites.train.images[:32]
+
+    def relevance_after(weights):
+        torch.manual_seed(0)
+        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), lr=1e-2, disc_hidden=16, disc_layers=1)
+        base = {w.name: torch.tensor(w.default) for w in cls.weights}
+        for _ in range(20):
+            method.train_step(x, base | weights)
+        return method.relevance.detach()
+
+    # r starts at 0.5 and Adam moves its logits by about lr per step: a strong sparsity weight
+    # pulls every r_j down; without penalties the lower KL weight of relevant latents pulls r up
+    assert (relevance_after({"eta_s": torch.tensor(500.0), "eta_h": torch.tensor(0.0)}) < 0.46).all()
+    assert (relevance_after({"eta_s": torch.tensor(0.0), "eta_h": torch.tensor(0.0)}) > 0.5).all()
 
 
 def test_unknown_method_and_option():
@@ -56,3 +83,16 @@ def test_unknown_method_and_option():
         get_method("nope")
     with pytest.raises(ValueError, match="no option"):
         get_method("beta_vae").resolve_options({"depth": 3})
+
+
+def test_aae_codes_clusters_and_priors(tiny_sprites):
+    cls = get_method("aae")
+    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), clusters=30, style_dim=4, hidden=32)
+    encoding = method.encode(tiny_sprites.train.images[:8])
+    assert encoding.probs.shape == (8, 30) and torch.allclose(encoding.probs.sum(1), torch.ones(8))
+    assert encoding.code.shape == (8, 34)
+    assert method.decode(encoding.code).shape == (8, *tiny_sprites.train.image_shape)
+    y, z = method._prior(1000, torch.device("cpu"))
+    assert torch.equal(y.sum(1), torch.ones(1000)) and abs(float(z.std()) - 1) < 0.1
+    with pytest.raises(ValueError, match="at least 2 clusters"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), clusters=1)

@@ -38,7 +38,8 @@ class WeightSpec:
 class Encoding:
     """What evaluation needs from the encoder for one batch.
 
-    code: the deterministic continuous code (the posterior mean), points x latents.
+    code: the deterministic code that `decode` takes (a posterior mean, or the cluster
+      probabilities and style together), points x latents.
     logvar: log-variance of a factorised Gaussian posterior, where the method has one.
     probs: p(y|x) of a categorical code, where the method has one; its argmax is the cluster.
     """

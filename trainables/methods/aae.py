@@ -1,0 +1,120 @@
+"""Adversarial Autoencoder for unsupervised clustering (Makhzani, Shlens, Jaitly, Goodfellow,
+Frey, "Adversarial Autoencoders", 2015, section 6; seed 003 is a report on it).
+
+The encoder has two heads: a softmax cluster head y over K clusters (K = `clusters`: 10, 16
+or 30) and a continuous style code z. The decoder reconstructs x from (y, z). Two adversaries
+impose the priors: D_cat tells y from one-hot samples of Cat(K), D_gauss tells z from N(0, I).
+Each step has the paper's two phases:
+1. reconstruction: the autoencoder minimises the Bernoulli NLL of x;
+2. regularisation: the adversaries learn to tell prior samples from codes, then the encoder
+   minimises `adv_weight` x the non-saturating generator loss of both adversaries.
+Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
+is the decoder's input (y, z).
+
+`adv_weight`, the weight of the regularisation phase's generator loss, is the hyperparameter
+this project sweeps; the seed-002 controller can drive it from the adversaries' mean
+accuracy (high accuracy: the codes are still far from the priors, so the weight goes up).
+
+Where the paper leaves details open, the choices here: the MLP 1000-1000 (ReLU) of the paper's
+semi-supervised MNIST model for the encoder trunk, decoder and both adversaries; a 10-d style
+code; Adam (lr 1e-4, betas 0.5/0.999) for all three updates rather than the paper's momentum SGD
+with hand-set schedules, since Adam needs no per-dataset schedule; the soft y (not its argmax)
+goes to the decoder, so the reconstruction gradient reaches the cluster head.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .base import Encoding, Method, WeightSpec, bernoulli_nll
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class AdversarialAutoencoder(Method):
+    name = "aae"
+    summary = "autoencoder whose cluster and style codes are matched to priors by two adversaries"
+    weights = (WeightSpec("adv_weight", default=1.0, low=0.01, high=100.0, doc="weight of the adversarial (regularisation) loss"),)
+    adaptive = {"adv_weight": "adv"}
+    option_defaults = {"clusters": 16, "style_dim": 10, "hidden": 1000, "lr": 1e-4, "disc_lr": 1e-4}
+
+    def __init__(
+        self, image_shape, generator, clusters: int = 16, style_dim: int = 10, hidden: int = 1000, lr: float = 1e-4, disc_lr: float = 1e-4
+    ) -> None:
+        super().__init__(image_shape, generator)
+        if clusters < 2:
+            raise ValueError(f"aae needs at least 2 clusters, got {clusters}")
+        self.clusters, self.style_dim = clusters, style_dim
+        pixels = math.prod(self.image_shape)
+        self.trunk = nn.Sequential(nn.Flatten(), mlp([pixels, hidden, hidden]), nn.ReLU())
+        self.cluster_head = nn.Linear(hidden, clusters)
+        self.style_head = nn.Linear(hidden, style_dim)
+        self.decoder = mlp([clusters + style_dim, hidden, hidden, pixels])
+        self.disc_cat = mlp([clusters, hidden, hidden, 1])
+        self.disc_gauss = mlp([style_dim, hidden, hidden, 1])
+        encoder = [*self.trunk.parameters(), *self.cluster_head.parameters(), *self.style_head.parameters()]
+        self.optimizers["recon"] = torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=lr, betas=(0.5, 0.999))
+        self.optimizers["disc"] = torch.optim.Adam([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], lr=disc_lr, betas=(0.5, 0.999))
+        self.optimizers["gen"] = torch.optim.Adam(encoder, lr=lr, betas=(0.5, 0.999))
+
+    def _codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.trunk(x)
+        return torch.softmax(self.cluster_head(hidden), dim=1), self.style_head(hidden)
+
+    def _prior(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.randint(self.clusters, (n,), generator=self.generator, device=device)
+        y = nn.functional.one_hot(index, self.clusters).float()
+        z = torch.randn((n, self.style_dim), generator=self.generator, device=device)
+        return y, z
+
+    def train_step(self, x, weights):
+        bce = nn.functional.binary_cross_entropy_with_logits
+
+        y, z = self._codes(x)
+        recon = bernoulli_nll(self.decode(torch.cat([y, z], dim=1)), x)
+        self.optimizers["recon"].zero_grad(set_to_none=True)
+        recon.backward()
+        self.optimizers["recon"].step()
+
+        with torch.no_grad():
+            y_fake, z_fake = self._codes(x)
+        y_real, z_real = self._prior(x.shape[0], x.device)
+        logits = [self.disc_cat(y_real), self.disc_cat(y_fake), self.disc_gauss(z_real), self.disc_gauss(z_fake)]
+        disc_loss = sum(bce(l, torch.full_like(l, float(i % 2 == 0))) for i, l in enumerate(logits)) / 2
+        self.optimizers["disc"].zero_grad(set_to_none=True)
+        disc_loss.backward()
+        self.optimizers["disc"].step()
+        accuracy = sum(((l > 0) if i % 2 == 0 else (l < 0)).float().mean() for i, l in enumerate(logits)) / 4
+
+        y_gen, z_gen = self._codes(x)
+        cat_logits, gauss_logits = self.disc_cat(y_gen), self.disc_gauss(z_gen)
+        generator_loss = bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
+        weighted = weights["adv_weight"] * generator_loss
+        self.optimizers["gen"].zero_grad(set_to_none=True)
+        weighted.backward()
+        self.optimizers["gen"].step()
+
+        return {
+            "loss/recon": recon.detach(),
+            "loss/disc": disc_loss.detach(),
+            "loss/gen": generator_loss.detach(),
+            "loss/total": (recon + weighted).detach(),
+            "disc_acc/adv": accuracy.detach(),
+        }
+
+    def encode(self, x):
+        probs, style = self._codes(x)
+        return Encoding(code=torch.cat([probs, style], dim=1), probs=probs)
+
+    def decode(self, z):
+        return self.decoder(z).view(-1, *self.image_shape)
