@@ -7,7 +7,7 @@ import yaml
 
 from study.cli import main
 from study.design import trial_configs
-from study.spec import SpecError, load_spec, parse_spec
+from study.spec import SpecError, load_spec, parse_spec, shipped_specs
 
 GOOD = {
     "name": "t",
@@ -126,3 +126,9 @@ def test_shipped_quickstart_is_valid_and_dry_runs(capsys):
 def test_console_script_lists_methods():
     out = subprocess.run([sys.executable, "-m", "study.cli", "methods"], capture_output=True, text=True, check=True).stdout
     assert "factor_vae" in out and "adaptive from disc_acc/tc" in out and "beta_vae" in out
+
+
+@pytest.mark.parametrize("name", sorted(shipped_specs()))
+def test_every_shipped_spec_is_valid(name):
+    spec = load_spec(name)
+    assert spec.name == name
