@@ -33,7 +33,7 @@ def bare_epoch(method, images, eval_data, batch_size, generator, weights) -> flo
     order = torch.randperm(len(images), generator=generator)
     for step in range(len(images) // batch_size):
         method.train_step(images[order[step * batch_size : (step + 1) * batch_size]], weights)
-    evaluate(method, eval_data, seed=0)
+    evaluate(method, eval_data)
     return time.perf_counter() - started
 
 

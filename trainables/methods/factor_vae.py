@@ -91,15 +91,7 @@ class FactorVAE(Method):
         with torch.no_grad():
             mu2, logvar2 = self._posterior(x_disc)
             z_perm = permute_dims(gaussian_sample(mu2, logvar2, self.generator), self.generator)
-        logits_real = self.discriminator(z.detach())
-        logits_perm = self.discriminator(z_perm)
-        bce = nn.functional.binary_cross_entropy_with_logits
-        disc_loss = 0.5 * (bce(logits_real, torch.ones_like(logits_real)) + bce(logits_perm, torch.zeros_like(logits_perm)))
-        disc_opt = self.optimizers["disc"]
-        disc_opt.zero_grad(set_to_none=True)
-        disc_loss.backward()
-        disc_opt.step()
-        accuracy = 0.5 * ((logits_real > 0).float().mean() + (logits_perm < 0).float().mean())
+        disc_loss, accuracy = self.discriminator_step(z.detach(), z_perm)
 
         return {
             "loss/recon": recon.detach(),
@@ -109,6 +101,19 @@ class FactorVAE(Method):
             "loss/disc": disc_loss.detach(),
             "disc_acc/tc": accuracy.detach(),
         }
+
+    def discriminator_step(self, z_real: torch.Tensor, z_perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One update of D on codes (label 1) against permuted codes (label 0); its loss and accuracy."""
+        logits_real = self.discriminator(z_real)
+        logits_perm = self.discriminator(z_perm)
+        bce = nn.functional.binary_cross_entropy_with_logits
+        loss = 0.5 * (bce(logits_real, torch.ones_like(logits_real)) + bce(logits_perm, torch.zeros_like(logits_perm)))
+        optimizer = self.optimizers["disc"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        accuracy = 0.5 * ((logits_real > 0).float().mean() + (logits_perm < 0).float().mean())
+        return loss, accuracy
 
     def encode(self, x):
         mu, logvar = self._posterior(x)

@@ -15,7 +15,7 @@ in FactorVAE on r*z against its dimension-wise permutation.
 Settings follow the authors' public implementation where the paper leaves them open: rho
 starts near 0 (r ~ 0.5, normal noise of std 0.001), r is trained with the VAE's Adam, gamma 6.4,
 eta_s 1, eta_h 100, lambda_min 0.1, lambda_max 10, learning rates 1e-4 (D: betas 0.5/0.9).
-The networks and the discriminator are this project's shared ones (see factor_vae.py).
+Networks, discriminator, optimisers, encode and decode are FactorVAE's (this class extends it).
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..networks import make_decoder, make_encoder
-from .base import Encoding, Method, WeightSpec, bernoulli_nll, gaussian_sample
-from .factor_vae import permute_dims, tc_discriminator
+from .base import WeightSpec, bernoulli_nll, gaussian_sample
+from .factor_vae import FactorVAE, permute_dims
 
 
-class RelevanceFactorVAE(Method):
+class RelevanceFactorVAE(FactorVAE):
     name = "rf_vae"
     summary = "FactorVAE with learned relevance indicators for relevant vs nuisance latents"
     weights = (
@@ -39,35 +38,15 @@ class RelevanceFactorVAE(Method):
         WeightSpec("lambda_max", default=10.0, low=1.0, high=100.0, doc="KL weight of a nuisance latent"),
     )
     adaptive = {"gamma": "tc"}
-    option_defaults = {"latent_dim": 10, "lr": 1e-4, "disc_lr": 1e-4, "disc_hidden": 1000, "disc_layers": 6}
 
-    def __init__(
-        self,
-        image_shape,
-        generator,
-        latent_dim: int = 10,
-        lr: float = 1e-4,
-        disc_lr: float = 1e-4,
-        disc_hidden: int = 1000,
-        disc_layers: int = 6,
-    ) -> None:
-        super().__init__(image_shape, generator)
-        self.latent_dim = latent_dim
-        self.encoder = make_encoder(self.image_shape, 2 * latent_dim)
-        self.decoder = make_decoder(self.image_shape, latent_dim)
-        self.relevance_logits = nn.Parameter(0.001 * torch.randn(latent_dim))
-        self.discriminator = tc_discriminator(latent_dim, disc_hidden, disc_layers)
-        vae_parameters = [*self.encoder.parameters(), *self.decoder.parameters(), self.relevance_logits]
-        self.optimizers["vae"] = torch.optim.Adam(vae_parameters, lr=lr, betas=(0.9, 0.999))
-        self.optimizers["disc"] = torch.optim.Adam(self.discriminator.parameters(), lr=disc_lr, betas=(0.5, 0.9))
+    def __init__(self, image_shape, generator, **options) -> None:
+        super().__init__(image_shape, generator, **options)
+        self.relevance_logits = nn.Parameter(0.001 * torch.randn(self.latent_dim))
+        self.optimizers["vae"].add_param_group({"params": [self.relevance_logits]})
 
     @property
     def relevance(self) -> torch.Tensor:
         return torch.sigmoid(self.relevance_logits)
-
-    def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        return mu, logvar
 
     def train_step(self, x, weights):
         if x.shape[0] < 4:
@@ -96,15 +75,7 @@ class RelevanceFactorVAE(Method):
             mu2, logvar2 = self._posterior(x_disc)
             rz_perm = permute_dims(r * gaussian_sample(mu2, logvar2, self.generator), self.generator)
             rz_real = r * z.detach()
-        logits_real = self.discriminator(rz_real)
-        logits_perm = self.discriminator(rz_perm)
-        bce = nn.functional.binary_cross_entropy_with_logits
-        disc_loss = 0.5 * (bce(logits_real, torch.ones_like(logits_real)) + bce(logits_perm, torch.zeros_like(logits_perm)))
-        disc_opt = self.optimizers["disc"]
-        disc_opt.zero_grad(set_to_none=True)
-        disc_loss.backward()
-        disc_opt.step()
-        accuracy = 0.5 * ((logits_real > 0).float().mean() + (logits_perm < 0).float().mean())
+        disc_loss, accuracy = self.discriminator_step(rz_real, rz_perm)
 
         return {
             "loss/recon": recon.detach(),
@@ -118,10 +89,3 @@ class RelevanceFactorVAE(Method):
             "disc_acc/tc": accuracy.detach(),
             "relevant_latents": (r > 0.5).float().sum().detach(),
         }
-
-    def encode(self, x):
-        mu, logvar = self._posterior(x)
-        return Encoding(code=mu, logvar=logvar)
-
-    def decode(self, z):
-        return self.decoder(z)
