@@ -96,3 +96,15 @@ def test_aae_codes_clusters_and_priors(tiny_sprites):
     assert torch.equal(y.sum(1), torch.ones(1000)) and abs(float(z.std()) - 1) < 0.1
     with pytest.raises(ValueError, match="at least 2 clusters"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), clusters=1)
+
+
+def test_ame_ae_discriminator_is_the_classifier_after_the_shared_encoder(tiny_sprites):
+    method = get_method("ame_ae")(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, classifier_hidden=16)
+    x = tiny_sprites.train.images[:4]
+    assert torch.equal(method.discriminate(x), method.classifier(method.encoder(x)))
+
+    def optimised(name):
+        return {id(p) for group in method.optimizers[name].param_groups for p in group["params"]}
+
+    encoder = {id(p) for p in method.encoder.parameters()}
+    assert encoder <= optimised("encoder_classifier") and not encoder & optimised("decoder")

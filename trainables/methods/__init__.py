@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .aae import AdversarialAutoencoder
+from .ame_ae import AMEAutoencoder
 from .base import Encoding, Method, WeightSpec
 from .beta_vae import BetaVAE
 from .factor_vae import FactorVAE
 from .rf_vae import RelevanceFactorVAE
 
-METHODS: dict[str, type[Method]] = {cls.name: cls for cls in (BetaVAE, FactorVAE, RelevanceFactorVAE, AdversarialAutoencoder)}
+METHODS: dict[str, type[Method]] = {cls.name: cls for cls in (BetaVAE, FactorVAE, RelevanceFactorVAE, AdversarialAutoencoder, AMEAutoencoder)}
 
 
 def get_method(name: str) -> type[Method]:
