@@ -108,3 +108,20 @@ def test_ame_ae_discriminator_is_the_classifier_after_the_shared_encoder(tiny_sp
 
     encoder = {id(p) for p in method.encoder.parameters()}
     assert encoder <= optimised("encoder_classifier") and not encoder & optimised("decoder")
+
+
+def test_infoae_recovers_the_generators_condition_from_its_images(tiny_sprites):
+    # C_le: the classifier, after the encoder, names the condition c behind a generated image;
+    # it falls once the classification terms weigh enough (alpha 10; the balance is the
+    # paper's "highly sensitive" point)
+    torch.manual_seed(0)
+    cls = get_method("infoae")
+    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, lr=1e-3)
+    weights = {"alpha": torch.tensor(10.0), "beta": torch.tensor(1.0), "gamma": torch.tensor(0.4)}
+    x = tiny_sprites.train.images[:32]
+    losses = [method.train_step(x, weights)["loss/class_encoded"].item() for _ in range(300)]
+    assert losses[0] > 2.0 and sum(losses[-10:]) / 10 < 0.5  # from log 10 to a confident classifier
+    encoding = method.encode(x)
+    assert encoding.probs.shape == (32, 10) and torch.allclose(encoding.probs.sum(1), torch.ones(32))
+    with pytest.raises(ValueError, match="divisible by 4"):
+        cls((1, 30, 30), torch.Generator())

@@ -1,0 +1,161 @@
+"""InfoAE: disentangled representation learning with an information-maximizing autoencoder
+(Haque, Latif, Rana; seed 000).
+
+Six networks. The encoder E maps x to a code z_e and the decoder D maps codes back to images.
+The generator G maps noise z ~ U(-1, 1)^100 and a condition c ~ Cat(10) to a code z_g, which D
+turns into an image x_g. The classifier C must recover c from z_g and from E(x_g) (mutual
+information between condition and code). The discriminator Di tells real images from D(z_g);
+the self critic S tells (x_g, z_g) pairs (real) from (x, z_e) pairs (fake), so that E encodes
+data into the code distribution G learned. Total loss, eq. (1), minimised by E, D, G, C:
+    T = alpha * (C_lg + C_le) + beta * (E_l + D_le + D_lg) + gamma * R_l
+with R_l the per-image L2 reconstruction error, C_lg, C_le cross-entropies, and E_l, D_le, D_lg
+the adversarial terms against S and Di; Di and S maximise their own losses. Clusters: C(E(x)).
+The paper's best weights: alpha = 1, beta = 1, gamma = 0.4 ("highly sensitive"); Adam, lr 2e-4.
+
+beta, the weight of the adversarial terms, can follow the mean accuracy of Di and S
+(`trainables.weighting`): high accuracy means the fakes are still easy to spot, so beta goes up.
+
+Choices where the paper is silent: the adversarial terms use the non-saturating form
+(-log Di(fake) instead of log(1 - Di(fake))), the usual remedy for vanishing gradients early
+in training; Adam betas 0.5/0.999; a `latent_dim` of 32 for the code; E, Di and S are two
+stride-2 convolutions (32, 64 channels; batch norm on the second, none on the first or last
+layer, leaky ReLU 0.2) and a linear layer, D mirrors E with transposed convolutions, G and C
+have one hidden layer of 256 units; S joins its image features with the code before its last
+two layers. Images must have sides divisible by 4 (MNIST 28, dSprites 32 or 64, digits 8).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import Encoding, Method, WeightSpec
+
+NOISE_DIM = 100
+
+
+def _trunk(channels: int) -> nn.Sequential:
+    """Two stride-2 convolutions: no batch norm on the first layer."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 32, 4, stride=2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 64, 4, stride=2, padding=1),
+        nn.BatchNorm2d(64),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+    )
+
+
+class SelfCritic(nn.Module):
+    """S(z, x): logit that the pair is (x_g, z_g) rather than (x, E(x))."""
+
+    def __init__(self, channels: int, features: int, latent_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.trunk = _trunk(channels)
+        self.head = nn.Sequential(nn.Linear(features + latent_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat([self.trunk(x), z], dim=1))
+
+
+class InfoAE(Method):
+    name = "infoae"
+    summary = "autoencoder + conditional code generator, classifier, image discriminator and self critic"
+    weights = (
+        WeightSpec("alpha", default=1.0, low=0.01, high=100.0, doc="weight of the two classification losses"),
+        WeightSpec("beta", default=1.0, low=0.01, high=100.0, doc="weight of the adversarial losses (E_l, D_le, D_lg)"),
+        WeightSpec("gamma", default=0.4, low=0.01, high=100.0, doc="weight of the reconstruction loss"),
+    )
+    adaptive = {"beta": "adv"}
+    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4}
+
+    def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4) -> None:
+        super().__init__(image_shape, generator)
+        channels, height, width = self.image_shape
+        if height % 4 or width % 4:
+            raise ValueError(f"infoae needs image sides divisible by 4, got {height}x{width}")
+        self.latent_dim, self.categories = latent_dim, categories
+        grid = (64, height // 4, width // 4)
+        features = grid[0] * grid[1] * grid[2]
+        self.encoder = nn.Sequential(_trunk(channels), nn.Linear(features, latent_dim))
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, features),
+            nn.BatchNorm1d(features),
+            nn.ReLU(),
+            nn.Unflatten(1, grid),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1),
+        )
+        self.code_generator = nn.Sequential(nn.Linear(NOISE_DIM + categories, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
+        self.classifier = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, categories))
+        self.discriminator = nn.Sequential(_trunk(channels), nn.Linear(features, 1))
+        self.critic = SelfCritic(channels, features, latent_dim, hidden)
+        main = [*self.encoder.parameters(), *self.decoder.parameters(), *self.code_generator.parameters(), *self.classifier.parameters()]
+        critics = [*self.discriminator.parameters(), *self.critic.parameters()]
+        self.optimizers["main"] = torch.optim.Adam(main, lr=lr, betas=(0.5, 0.999))
+        self.optimizers["critics"] = torch.optim.Adam(critics, lr=lr, betas=(0.5, 0.999))
+
+    def _condition(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        noise = torch.rand((n, NOISE_DIM), generator=self.generator, device=device) * 2 - 1
+        labels = torch.randint(self.categories, (n,), generator=self.generator, device=device)
+        return noise, labels
+
+    def _generate(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        onehot = nn.functional.one_hot(labels, self.categories).float()
+        return self.code_generator(torch.cat([noise, onehot], dim=1))
+
+    def train_step(self, x, weights):
+        bce = nn.functional.binary_cross_entropy_with_logits
+        ce = nn.functional.cross_entropy
+        noise, labels = self._condition(x.shape[0], x.device)
+
+        # Di and S: real images vs decoded generated codes; (x_g, z_g) pairs vs (x, E(x)) pairs
+        with torch.no_grad():
+            z_g = self._generate(noise, labels)
+            x_g = torch.sigmoid(self.decoder(z_g))
+            z_e = self.encoder(x)
+        di_real, di_fake = self.discriminator(x), self.discriminator(x_g)
+        s_real, s_fake = self.critic(z_g, x_g), self.critic(z_e, x)
+        critic_loss = (
+            bce(di_real, torch.ones_like(di_real)) + bce(di_fake, torch.zeros_like(di_fake))
+            + bce(s_real, torch.ones_like(s_real)) + bce(s_fake, torch.zeros_like(s_fake))
+        )
+        self.optimizers["critics"].zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.optimizers["critics"].step()
+        accuracy = 0.25 * sum(((l > 0) if real else (l < 0)).float().mean() for l, real in ((di_real, True), (di_fake, False), (s_real, True), (s_fake, False)))
+
+        # E, D, G, C: the total loss T of eq. (1)
+        z_g = self._generate(noise, labels)
+        x_g = torch.sigmoid(self.decoder(z_g))
+        z_e = self.encoder(x)
+        x_r = torch.sigmoid(self.decoder(z_e))
+        class_generated = ce(self.classifier(z_g), labels)  # C_lg
+        class_encoded = ce(self.classifier(self.encoder(x_g)), labels)  # C_le
+        classification = class_generated + class_encoded
+        fooled = [self.critic(z_e, x), self.discriminator(x_r), self.discriminator(x_g)]  # E_l, D_le, D_lg
+        adversarial = sum(bce(l, torch.ones_like(l)) for l in fooled)
+        reconstruction = (x_r - x).flatten(1).norm(dim=1).mean()
+        total = weights["alpha"] * classification + weights["beta"] * adversarial + weights["gamma"] * reconstruction
+        self.optimizers["main"].zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizers["main"].step()
+
+        return {
+            "loss/recon": reconstruction.detach(),
+            "loss/class_generated": class_generated.detach(),
+            "loss/class_encoded": class_encoded.detach(),
+            "loss/adversarial": adversarial.detach(),
+            "loss/disc": critic_loss.detach(),
+            "loss/total": total.detach(),
+            "disc_acc/adv": accuracy.detach(),
+        }
+
+    def encode(self, x):
+        code = self.encoder(x)
+        return Encoding(code=code, probs=torch.softmax(self.classifier(code), dim=1))
+
+    def decode(self, z):
+        return self.decoder(z)
