@@ -124,8 +124,14 @@ def test_shipped_quickstart_is_valid_and_dry_runs(capsys):
 
 
 def test_console_script_lists_methods():
+    from trainables.methods import METHODS
+
     out = subprocess.run([sys.executable, "-m", "study.cli", "methods"], capture_output=True, text=True, check=True).stdout
-    assert "factor_vae" in out and "adaptive from disc_acc/tc" in out and "beta_vae" in out
+    for name, method in METHODS.items():
+        assert f"{name}: " in out
+        for weight, source in method.adaptive.items():
+            assert f"adaptive from disc_acc/{source}" in out
+    assert "adaptive from disc_acc/tc" in out and "fixed only" in out
 
 
 @pytest.mark.parametrize("name", sorted(shipped_specs()))

@@ -103,3 +103,18 @@ def test_mnist_trial_reports_clustering_without_factors(data_root):
     # no ground-truth factors on MNIST: the disentanglement metrics do not apply
     for key in ("mig", "sap", "dci_disentanglement", "factor_vae_score", "beta_vae_score"):
         assert math.isnan(metrics[key])
+
+
+def test_a_non_finite_loss_marks_the_epoch_diverged(tiny_sprites):
+    trial = Trial(config_for("beta_vae"), tiny_sprites)
+    honest_step = trial.method.train_step
+
+    def exploding_step(x, weights):
+        terms = honest_step(x, weights)
+        terms["loss/total"] = torch.tensor(float("nan"))
+        return terms
+
+    trial.method.train_step = exploding_step
+    metrics = trial.train_epoch()
+    assert metrics["diverged"] is True
+    assert all(math.isnan(metrics[k]) for k in EVAL_KEYS)  # no evaluation of a diverged model
