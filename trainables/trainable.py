@@ -36,7 +36,9 @@ class StudyTrainable(tune.Trainable):
         torch.save(self.trial.state(), os.path.join(checkpoint_dir, CHECKPOINT_FILE))
 
     def load_checkpoint(self, checkpoint_dir: str) -> None:
-        state = torch.load(os.path.join(checkpoint_dir, CHECKPOINT_FILE), map_location=self.trial.device, weights_only=True)
+        # on the CPU: the random-generator state must be a CPU tensor; parameters and optimiser
+        # state are copied onto the trial's device by their load_state_dict
+        state = torch.load(os.path.join(checkpoint_dir, CHECKPOINT_FILE), map_location="cpu", weights_only=True)
         self.trial.load_state(state)
 
     def reset_config(self, new_config: dict[str, Any]) -> bool:
