@@ -25,3 +25,9 @@ def data_root() -> Path:
 def tiny_sprites():
     """A small procedural dSprites at 16x16: fast enough for training tests."""
     return load_dataset("dsprites", resolution=16, sizes={"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4})
+
+
+def small_networks(method_cls) -> dict:
+    """Options that shrink a method's networks for fast tests (only those the method takes)."""
+    sizes = {"disc_hidden": 32, "disc_layers": 2, "hidden": 64}
+    return {k: v for k, v in sizes.items() if k in method_cls.option_defaults}

@@ -1,15 +1,10 @@
 import pytest
 import torch
 
+from conftest import small_networks
 from trainables.methods import METHODS, get_method
 from trainables.methods.factor_vae import permute_dims
 from trainables.networks import ConvDecoder, ConvEncoder, MLPEncoder, make_decoder, make_encoder
-
-
-def small_networks(cls) -> dict:
-    """Options that shrink a method's networks for fast tests."""
-    sizes = {"disc_hidden": 32, "disc_layers": 2, "hidden": 64}
-    return {k: v for k, v in sizes.items() if k in cls.option_defaults}
 
 
 @pytest.mark.parametrize("shape,conv", [((1, 64, 64), True), ((1, 32, 32), True), ((1, 28, 28), False), ((1, 8, 8), False)])

@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from conftest import small_networks
 from trainables.evaluation import EVAL_KEYS
 from trainables.methods import METHODS
 from trainables.trial import Trial
@@ -12,8 +13,7 @@ ADAPTIVE = sorted(name for name, cls in METHODS.items() if cls.adaptive)
 
 def config_for(method: str, **changes):
     cls = METHODS[method]
-    sizes = {"disc_hidden": 32, "disc_layers": 2, "hidden": 64}
-    options = {"lr": 1e-3} | {k: v for k, v in sizes.items() if k in cls.option_defaults}
+    options = {"lr": 1e-3} | small_networks(cls)
     config = {
         "method": method,
         "weighting": "adaptive" if cls.adaptive else "fixed",

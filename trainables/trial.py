@@ -42,8 +42,13 @@ def pick_device() -> torch.device:
 class DeviceData:
     """The train images and the evaluation subset, moved to the device once and reused."""
 
+    @staticmethod
+    def key_for(splits: Splits, eval_size: int, device: torch.device) -> tuple:
+        """What a trial needs on its device; a reused actor keeps the data when this matches."""
+        return (id(splits), eval_size, str(device))
+
     def __init__(self, splits: Splits, eval_size: int, device: torch.device) -> None:
-        self.key = (id(splits), eval_size, str(device))
+        self.key = self.key_for(splits, eval_size, device)
         self.train_images = splits.train.images.to(device)
         evaluation = splits.test.subset(eval_size, seed=0)
         self.eval = ImageSet(
@@ -65,8 +70,9 @@ class Trial:
         cfg = self.config
         self.device = pick_device()
         self.seed = int(cfg["seed"])
-        key = (id(splits), int(cfg["eval_size"]), str(self.device))
-        self.data = device_data if device_data is not None and device_data.key == key else DeviceData(splits, int(cfg["eval_size"]), self.device)
+        eval_size = int(cfg["eval_size"])
+        reusable = device_data is not None and device_data.key == DeviceData.key_for(splits, eval_size, self.device)
+        self.data = device_data if reusable else DeviceData(splits, eval_size, self.device)
 
         method_cls = get_method(cfg["method"])
         torch.manual_seed(self.seed)  # network initialisation

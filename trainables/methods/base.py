@@ -67,13 +67,6 @@ class Method(nn.Module):
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 
     @classmethod
-    def weight_spec(cls, name: str) -> WeightSpec:
-        for spec in cls.weights:
-            if spec.name == name:
-                return spec
-        raise KeyError(f"{cls.name} has no weight {name!r}; its weights are {[w.name for w in cls.weights]}")
-
-    @classmethod
     def resolve_options(cls, options: dict[str, Any] | None) -> dict[str, Any]:
         """Defaults overlaid with the given options; an unknown option is an error."""
         options = dict(options or {})
