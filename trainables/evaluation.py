@@ -91,7 +91,7 @@ def evaluate(method: Method, data: ImageSet, batch_size: int = 1024) -> dict[str
         _guarded(results, "mi_x_y", lambda: mi_x_y(probs))
     if "logvar" in encoded:
         def information() -> dict[str, float]:
-            per_latent, tc = gaussian_information(encoded["code"], encoded["logvar"], seed=METRIC_SEED)
+            per_latent, tc = gaussian_information(encoded["code"][:, : encoded["logvar"].shape[1]], encoded["logvar"], seed=METRIC_SEED)
             out = {f"mi_x_z/{k}": float(v) for k, v in enumerate(per_latent)}
             out.update(mi_x_z=float(per_latent.sum()), tc=tc)
             return out

@@ -115,6 +115,7 @@ class Trial:
                 controller.step()
             for key, value in terms.items():
                 sums[key] = sums[key] + value if key in sums else value.clone()
+        self.method.end_epoch()
         self.epoch += 1
 
         metrics = {key: value.item() / self.steps_per_epoch for key, value in sums.items()}  # the epoch's one sync

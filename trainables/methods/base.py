@@ -40,7 +40,9 @@ class Encoding:
 
     code: the deterministic code that `decode` takes (a posterior mean, or the cluster
       probabilities and style together), points x latents.
-    logvar: log-variance of a factorised Gaussian posterior, where the method has one.
+    logvar: log-variance of a factorised Gaussian posterior, where the method has one; it
+      belongs to the first `logvar.shape[1]` columns of `code` (a hybrid code puts the
+      categorical probabilities after the Gaussian means).
     probs: p(y|x) of a categorical code, where the method has one; its argmax is the cluster.
     """
 
@@ -65,6 +67,8 @@ class Method(nn.Module):
         self.image_shape = tuple(image_shape)
         self.generator = generator
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        # learning-rate schedules stepped once per epoch by `end_epoch`
+        self.schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler] = {}
 
     @classmethod
     def resolve_options(cls, options: dict[str, Any] | None) -> dict[str, Any]:
@@ -79,6 +83,11 @@ class Method(nn.Module):
         """One optimisation step on batch x; returns detached `loss/<term>` and `disc_acc/<name>` tensors."""
         raise NotImplementedError
 
+    def end_epoch(self) -> None:
+        """Called after each pass over the training set: steps the per-epoch learning-rate schedules."""
+        for scheduler in self.schedulers.values():
+            scheduler.step()
+
     def encode(self, x: torch.Tensor) -> Encoding:
         raise NotImplementedError
 
@@ -91,6 +100,7 @@ class Method(nn.Module):
         return {
             "model": self.state_dict(),
             "optimizers": {k: opt.state_dict() for k, opt in self.optimizers.items()},
+            "schedulers": {k: sched.state_dict() for k, sched in self.schedulers.items()},
             "generator": self.generator.get_state(),
         }
 
@@ -98,6 +108,8 @@ class Method(nn.Module):
         self.load_state_dict(state["model"])
         for key, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][key])
+        for key, scheduler in self.schedulers.items():
+            scheduler.load_state_dict(state["schedulers"][key])
         self.generator.set_state(state["generator"])
 
 
