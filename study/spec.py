@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from trainables.datasets import DATASETS
 from trainables.datasets.digits import load_sklearn_digits
 from trainables.datasets.dsprites import generate_dsprites, load_dsprites_npz
+from trainables.datasets.stl10 import load_stl10
 from trainables.datasets.torchvision_sets import load_torchvision_set
 from trainables.evaluation import EVAL_KEYS
 from trainables.methods import METHODS
@@ -136,6 +137,7 @@ _LOADER_OPTIONS = {
     "digits": set(inspect.signature(load_sklearn_digits).parameters),
     "mnist": set(inspect.signature(load_torchvision_set).parameters) - {"name"},
     "fashion_mnist": set(inspect.signature(load_torchvision_set).parameters) - {"name"},
+    "stl10": set(inspect.signature(load_stl10).parameters),
 }
 
 

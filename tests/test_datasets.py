@@ -92,3 +92,43 @@ def test_evaluation_subset_is_deterministic(tiny_sprites):
     a = tiny_sprites.train.subset(20, seed=0)
     b = tiny_sprites.train.subset(20, seed=0)
     assert torch.equal(a.factors, b.factors) and len(a) == 20
+
+
+def write_stl10(root, counts={"train": 4, "test": 3, "unlabeled": 5}):
+    """STL-10's binary layout: uint8 3x96x96 images stored column-major, labels 1..10."""
+    folder = root / "stl10_binary"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images = {}
+    for split, n in counts.items():
+        chw = rng.integers(0, 256, size=(n, 3, 96, 96), dtype=np.uint8)
+        chw[:, 0, 5, 70] = 255  # one marked pixel: row 5, column 70 of the red channel
+        chw[:, 0, 70, 5] = 0
+        chw.transpose(0, 1, 3, 2).tofile(folder / f"{split}_X.bin")
+        images[split] = chw
+        if split != "unlabeled":
+            (np.arange(n, dtype=np.uint8) % 10 + 1).tofile(folder / f"{split}_y.bin")
+    return images
+
+
+def test_stl10_reads_torchvision_layout(tmp_path):
+    written = write_stl10(tmp_path)
+    splits = load_dataset("stl10", root=str(tmp_path), train_split="train", resize=96)
+    assert splits.train.images.shape == (4, 3, 96, 96) and splits.test.images.shape == (3, 3, 96, 96)
+    assert torch.equal(splits.train.images, torch.from_numpy(written["train"]).float() / 255)
+    assert splits.train.images[0, 0, 5, 70] == 1.0 and splits.train.images[0, 0, 70, 5] == 0.0
+    assert splits.test.labels.tolist() == [0, 1, 2] and splits.test.num_classes == 10
+    unlabeled = load_dataset("stl10", root=str(tmp_path))  # the paper's protocol: unlabeled, resized to 64
+    assert unlabeled.train.images.shape == (5, 3, 64, 64) and unlabeled.train.labels is None
+    assert load_dataset("stl10", root=str(tmp_path), train_split="train+unlabeled").train.images.shape[0] == 9
+
+
+def test_stl10_errors_name_the_problem(tmp_path):
+    with pytest.raises(DataError, match="unlabeled_X.bin"):
+        load_dataset("stl10", root=str(tmp_path))
+    write_stl10(tmp_path)
+    with pytest.raises(DataError, match="train_split"):
+        load_dataset("stl10", root=str(tmp_path), train_split="extra")
+    (tmp_path / "stl10_binary" / "test_y.bin").write_bytes(b"\x01")
+    with pytest.raises(DataError, match="1 labels for 3 images"):
+        load_dataset("stl10", root=str(tmp_path), train_split="train")

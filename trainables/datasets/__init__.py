@@ -7,9 +7,10 @@ from typing import Any
 from .base import DataError, ImageSet, Splits
 from .digits import load_sklearn_digits
 from .dsprites import generate_dsprites, load_dsprites_npz
+from .stl10 import load_stl10
 from .torchvision_sets import load_torchvision_set
 
-DATASETS = ("dsprites", "digits", "mnist", "fashion_mnist")
+DATASETS = ("dsprites", "digits", "mnist", "fashion_mnist", "stl10")
 
 
 def load_dataset(name: str, **options: Any) -> Splits:
@@ -19,6 +20,7 @@ def load_dataset(name: str, **options: Any) -> Splits:
       read the official .npz instead of generating the sprites.
     digits: test_fraction, split_seed.
     mnist, fashion_mnist: root (else STUDY_DATA_ROOT), download.
+    stl10: root (else STUDY_DATA_ROOT), train_split, resize, download.
     """
     try:
         if name == "dsprites":
@@ -31,6 +33,8 @@ def load_dataset(name: str, **options: Any) -> Splits:
             return load_sklearn_digits(**options)
         if name in ("mnist", "fashion_mnist"):
             return load_torchvision_set(name, **options)
+        if name == "stl10":
+            return load_stl10(**options)
     except TypeError as error:  # an option the loader does not take
         raise DataError(f"{name}: {error}") from error
     raise DataError(f"unknown dataset {name!r}; datasets are {', '.join(DATASETS)}")
