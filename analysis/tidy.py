@@ -1,22 +1,37 @@
-"""Turn an experiment directory into the tidy table: a row per trial and epoch.
+"""Turn experiment directories into the tidy table: a row per trial and epoch.
 
-Reads only JSON (Tune's `params.json` and `result.json` in each trial directory), never
-pickles. Columns: `trial_id`, `status`, `epoch`, the trial config flattened as `config/...`
-(e.g. `config/weights/gamma`), then every reported metric. Status of a trial:
-`error` (Tune recorded an error), `diverged` (a non-finite loss ended it), `finished`
-(reached the configured epochs), `stopped` (ended earlier: early-stopped by the scheduler,
-or not yet finished).
+An experiment is a local folder or any URI Ray Tune's storage takes (`s3://`, `gs://`,
+`file://`, ...), read through pyarrow's file systems, as Tune writes it. Only JSON is read
+(each trial's `params.json` and `result.json`, and Tune's `experiment_state-*.json`), never
+pickles, so a results path cannot run code.
+
+Columns: `experiment`, `trial_id`, `status`, `epoch`, the trial config flattened as
+`config/...` (e.g. `config/weights/gamma`), then every reported metric. Every trial is kept,
+labelled by how it ended:
+- `error`: the trial raised (Tune's error file, or its state says ERROR);
+- `diverged`: a non-finite loss ended it; its last metrics are kept;
+- `finished`: it reached the configured epochs;
+- `early_stopped`: Tune terminated it before that (the ASHA scheduler stopped it at a rung);
+- `unfinished`: it had not ended when the experiment was last saved (driver killed, still
+  running), or Tune's experiment state is missing so an early stop cannot be told apart.
+A trial directory whose files cannot be parsed is skipped with a warning, and listed in
+`frame.attrs["skipped"]` as (directory, reason), so a report can say what it left out.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.fs as pafs
 
 log = logging.getLogger(__name__)
+
+STATUSES = ("finished", "early_stopped", "diverged", "error", "unfinished")
 
 TUNE_BOOKKEEPING = (
     "config", "date", "timestamp", "pid", "hostname", "node_ip", "time_since_restore",
@@ -25,28 +40,83 @@ TUNE_BOOKKEEPING = (
 )
 
 
-def _trial_status(rows: list[dict], config: dict, trial_dir: Path) -> str:
-    if (trial_dir / "error.txt").exists():
+class ExperimentError(ValueError):
+    """A path that is not a readable Tune experiment."""
+
+
+@dataclass
+class Location:
+    """A folder on some file system: local, or behind a storage URI."""
+
+    filesystem: pafs.FileSystem
+    path: str
+    shown: str
+
+    @classmethod
+    def parse(cls, where: str | Path) -> "Location":
+        text = str(where)
+        if "://" in text:
+            try:
+                filesystem, path = pafs.FileSystem.from_uri(text)
+            except (ValueError, OSError) as error:  # pyarrow's ArrowInvalid is a ValueError
+                raise ExperimentError(f"cannot open storage URI {text}: {error}") from error
+            return cls(filesystem, path.rstrip("/"), text)
+        return cls(pafs.LocalFileSystem(), str(Path(text).expanduser().resolve()), text)
+
+    def join(self, *parts: str) -> str:
+        return posixpath.join(self.path, *parts)
+
+    def read_text(self, path: str) -> str:
+        with self.filesystem.open_input_stream(path) as stream:
+            return stream.read().decode("utf-8")
+
+    def listing(self, path: str | None = None) -> list[pafs.FileInfo]:
+        return self.filesystem.get_file_info(pafs.FileSelector(path or self.path, allow_not_found=False))
+
+    def exists(self, path: str) -> bool:
+        return self.filesystem.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def _tune_states(location: Location, entries: list[pafs.FileInfo]) -> dict[str, str]:
+    """Trial directory name -> Tune's status (RUNNING, TERMINATED, ERROR, ...) from the newest experiment state."""
+    states = sorted(e.path for e in entries if e.is_file and e.base_name.startswith("experiment_state-") and e.base_name.endswith(".json"))
+    if not states:
+        return {}
+    try:
+        data = json.loads(location.read_text(states[-1]))
+        out = {}
+        for trial_json, _runtime in data.get("trial_data", []):
+            trial = json.loads(trial_json) if isinstance(trial_json, str) else trial_json
+            out[trial.get("relative_logdir", "")] = trial.get("status", "")
+        return out
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        log.warning("ignoring unreadable Tune experiment state %s: %s", states[-1], error)
+        return {}
+
+
+def _trial_status(rows: list[dict], config: dict, has_error_file: bool, tune_status: str) -> str:
+    if has_error_file or tune_status == "ERROR":
         return "error"
     if rows and rows[-1].get("diverged"):
         return "diverged"
     if rows and rows[-1].get("training_iteration", 0) >= config.get("epochs", float("inf")):
         return "finished"
-    return "stopped"
+    if tune_status == "TERMINATED":
+        return "early_stopped"
+    return "unfinished"
 
 
-def _read_trial(trial_dir: Path) -> pd.DataFrame | None:
-    params_file, result_file = trial_dir / "params.json", trial_dir / "result.json"
-    if not params_file.exists():
-        return None
-    try:
-        config = json.loads(params_file.read_text())
-        rows = [json.loads(line) for line in result_file.read_text().splitlines() if line.strip()] if result_file.exists() else []
-    except (OSError, json.JSONDecodeError) as error:
-        log.warning("skipping damaged trial directory %s: %s", trial_dir, error)
-        return None
-    status = _trial_status(rows, config, trial_dir)
-    trial_id = rows[0]["trial_id"] if rows else trial_dir.name
+def _read_trial(location: Location, trial_path: str, tune_status: str) -> pd.DataFrame:
+    name = posixpath.basename(trial_path)
+    files = {info.base_name for info in location.listing(trial_path)}
+    config = json.loads(location.read_text(posixpath.join(trial_path, "params.json")))
+    if not isinstance(config, dict):
+        raise ValueError("params.json is not a JSON object")
+    rows = []
+    if "result.json" in files:
+        rows = [json.loads(line) for line in location.read_text(posixpath.join(trial_path, "result.json")).splitlines() if line.strip()]
+    status = _trial_status(rows, config, "error.txt" in files, tune_status)
+    trial_id = rows[0].get("trial_id", name) if rows else name
     flat_config = pd.json_normalize(config, sep="/").add_prefix("config/")
     if not rows:  # a trial that never reported still counts as an outcome
         frame = flat_config.assign(trial_id=trial_id, status=status, epoch=0)
@@ -57,28 +127,48 @@ def _read_trial(trial_dir: Path) -> pd.DataFrame | None:
         frame = pd.concat([flat_config.loc[flat_config.index.repeat(len(metrics))].reset_index(drop=True), metrics], axis=1)
         frame.insert(0, "trial_id", trial_id)
         frame.insert(1, "status", status)
-    frame["trial_dir"] = trial_dir.name
+    frame["trial_dir"] = name
     return frame
 
 
 def load_experiment(*paths: str | Path) -> pd.DataFrame:
-    """The tidy frame of one or more local experiment directories."""
-    frames = []
-    for path in paths:
-        root = Path(path).expanduser()
-        if not root.is_dir():
-            raise FileNotFoundError(f"no experiment directory at {root}")
-        trial_dirs = sorted(p for p in root.iterdir() if p.is_dir() and (p / "params.json").exists())
-        if not trial_dirs:
-            raise ValueError(f"{root} holds no trial directories (params.json); is it a Tune experiment?")
-        frames += [f for f in map(_read_trial, trial_dirs) if f is not None]
+    """The tidy frame of one or more experiments (local folders or storage URIs)."""
+    if not paths:
+        raise ExperimentError("no experiment given")
+    frames, skipped = [], []
+    for where in paths:
+        location = Location.parse(where)
+        info = location.filesystem.get_file_info(location.path)
+        if info.type != pafs.FileType.Directory:
+            raise ExperimentError(f"no experiment directory at {location.shown}")
+        entries = location.listing()
+        trial_paths = [e.path for e in entries if e.type == pafs.FileType.Directory and location.exists(posixpath.join(e.path, "params.json"))]
+        if not trial_paths:
+            raise ExperimentError(f"{location.shown} holds no trial directories (params.json): not a Tune experiment of this project")
+        states = _tune_states(location, entries)
+        experiment = posixpath.basename(location.path)
+        for trial_path in sorted(trial_paths):
+            name = posixpath.basename(trial_path)
+            try:
+                frame = _read_trial(location, trial_path, states.get(name, ""))
+            except (OSError, ValueError, TypeError) as error:
+                log.warning("skipping damaged trial directory %s: %s", trial_path, error)
+                skipped.append((trial_path, str(error)))
+                continue
+            frame.insert(0, "experiment", experiment)
+            frames.append(frame)
+    if not frames:
+        raise ExperimentError(f"no readable trial in {', '.join(map(str, paths))}; skipped: {skipped}")
     frame = pd.concat(frames, ignore_index=True)
-    leading = ["trial_id", "status", "epoch"]
+    leading = ["experiment", "trial_id", "status", "epoch"]
     config_columns = sorted(c for c in frame.columns if c.startswith("config/"))
     rest = [c for c in frame.columns if c not in leading and c not in config_columns]
-    return frame[leading + config_columns + rest].sort_values(["trial_id", "epoch"], ignore_index=True)
+    frame = frame[leading + config_columns + rest].sort_values(["experiment", "trial_id", "epoch"], ignore_index=True)
+    frame.attrs["skipped"] = skipped
+    return frame
 
 
 def final_rows(tidy: pd.DataFrame) -> pd.DataFrame:
     """The last reported epoch of every trial."""
-    return tidy.sort_values("epoch").groupby("trial_id", as_index=False).tail(1).sort_values("trial_id", ignore_index=True)
+    keys = ["experiment", "trial_id"] if "experiment" in tidy.columns else ["trial_id"]
+    return tidy.sort_values("epoch").groupby(keys, as_index=False).tail(1).sort_values(keys, ignore_index=True)

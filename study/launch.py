@@ -84,6 +84,8 @@ def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tu
                 checkpoint_frequency=spec.checkpoint_every, checkpoint_at_end=True, num_to_keep=1
             ),
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+            # the trials' pictures (trainables.pictures) travel to storage with their checkpoints
+            sync_config=tune.SyncConfig(sync_artifacts=True),
             progress_reporter=reporter,
             verbose=1,
         ),

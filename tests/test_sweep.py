@@ -43,7 +43,7 @@ def test_optuna_asha_sweep_writes_the_tidy_table(local_ray, tmp_path):
     epochs = tidy.groupby("trial_id")["epoch"].max()
     assert epochs.max() == 3 and epochs.min() >= 1  # ASHA may stop trials after the grace period
     assert (tidy.groupby("trial_id").size() == epochs).all()  # one row per trial and epoch
-    assert set(tidy["status"]) <= {"finished", "stopped"}
+    assert set(tidy["status"]) <= {"finished", "early_stopped"}
     assert tidy["recon_bce"].notna().all()
 
 
@@ -67,3 +67,7 @@ def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
     assert sorted(final["config/method"]) == ["beta_vae"] + ["factor_vae"] * 4
     fixed = final[(final["config/weighting"] == "fixed") & (final["config/method"] == "factor_vae")]
     assert sorted(fixed["weight/gamma"]) == [2.0, 20.0]
+    # every finished trial drew its pictures, and Tune carried them to the experiment's storage
+    for trial_dir in final["trial_dir"]:
+        assert (experiment / trial_dir / "reconstructions.png").stat().st_size > 0
+        assert (experiment / trial_dir / "traversals.png").stat().st_size > 0

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from analysis import final_rows, load_experiment, summarize
+from analysis.tidy import ExperimentError
 
 
 def write_trial(root, name, config, rows, error=False):
@@ -18,27 +19,47 @@ def config(gamma, seed, weighting="fixed"):
     return {"method": "factor_vae", "weighting": weighting, "weights": {"gamma": gamma}, "seed": seed, "epochs": 2}
 
 
+def write_tune_state(root, statuses):
+    """Tune's experiment_state JSON: per trial, its serialised metadata (directory and status) and runtime."""
+    trial_data = [[json.dumps({"relative_logdir": name, "status": status}), json.dumps({})] for name, status in statuses.items()]
+    (root / "experiment_state-2026-01-01_00-00-00.json").write_text(json.dumps({"trial_data": trial_data, "runner_data": {}}))
+
+
 def test_tidy_table_rows_columns_and_statuses(tmp_path):
     write_trial(tmp_path, "a", config(1.0, 0), [{"training_iteration": 1, "mig": 0.1, "recon_bce": 30.0}, {"training_iteration": 2, "mig": 0.2, "recon_bce": 20.0}])
-    write_trial(tmp_path, "b", config(1.0, 1), [{"training_iteration": 1, "mig": 0.3, "recon_bce": 40.0}])  # stopped early
+    write_trial(tmp_path, "b", config(1.0, 1), [{"training_iteration": 1, "mig": 0.3, "recon_bce": 40.0}])  # stopped by the scheduler
+    write_trial(tmp_path, "f", config(1.0, 2), [{"training_iteration": 1, "mig": 0.3, "recon_bce": 40.0}])  # still running when saved
     write_trial(tmp_path, "c", config(9.0, 0), [{"training_iteration": 1, "mig": 0.0, "recon_bce": 50.0}], error=True)
     write_trial(tmp_path, "d", config(9.0, 1), [{"training_iteration": 1, "mig": 0.0, "recon_bce": float("nan"), "diverged": True}])
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "params.json").write_text("{not json")  # damaged: reported and skipped
+    write_tune_state(tmp_path, {"a": "TERMINATED", "b": "TERMINATED", "c": "ERROR", "d": "TERMINATED", "f": "RUNNING"})
 
     tidy = load_experiment(tmp_path)
-    assert len(tidy) == 5
-    assert {"trial_id", "status", "epoch", "config/weights/gamma", "config/seed", "config/method", "mig", "recon_bce"} <= set(tidy.columns)
+    assert len(tidy) == 6
+    assert {"experiment", "trial_id", "status", "epoch", "config/weights/gamma", "config/seed", "config/method", "mig", "recon_bce"} <= set(tidy.columns)
     status = final_rows(tidy).set_index("trial_id")["status"].to_dict()
-    assert status == {"a": "finished", "b": "stopped", "c": "error", "d": "diverged"}
+    assert status == {"a": "finished", "b": "early_stopped", "c": "error", "d": "diverged", "f": "unfinished"}
+    assert [path.rsplit("/", 1)[-1] for path, _ in tidy.attrs["skipped"]] == ["e"]
 
     table = summarize(tidy)
     row = table[(table["gamma"] == 1.0)].iloc[0]
-    assert row["trials"] == 2 and row["mig mean"] == pytest.approx(0.25)  # last epochs: 0.2 and 0.3
+    assert row["trials"] == 3 and row["mig mean"] == pytest.approx(0.8 / 3)  # last epochs: 0.2, 0.3 and 0.3
+
+
+def test_without_tune_state_a_short_trial_is_unfinished_and_uris_load(tmp_path):
+    write_trial(tmp_path, "b", config(1.0, 1), [{"training_iteration": 1, "mig": 0.3}])
+    assert load_experiment(tmp_path)["status"].tolist() == ["unfinished"]
+    from_uri = load_experiment(f"file://{tmp_path}")  # a storage URI, through pyarrow's file systems
+    assert from_uri["mig"].tolist() == [0.3] and from_uri["experiment"].tolist() == [tmp_path.name]
+    two = load_experiment(tmp_path, f"file://{tmp_path}")
+    assert len(two) == 2
 
 
 def test_not_an_experiment(tmp_path):
-    with pytest.raises(ValueError, match="no trial directories"):
+    with pytest.raises(ExperimentError, match="no trial directories"):
         load_experiment(tmp_path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ExperimentError, match="no experiment directory"):
         load_experiment(tmp_path / "absent")
+    with pytest.raises(ExperimentError, match="storage URI"):
+        load_experiment("nosuchscheme://bucket/experiment")

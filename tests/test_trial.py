@@ -119,3 +119,21 @@ def test_a_non_finite_loss_marks_the_epoch_diverged(tiny_sprites):
     metrics = trial.train_epoch()
     assert metrics["diverged"] is True
     assert all(math.isnan(metrics[k]) for k in EVAL_KEYS)  # no evaluation of a diverged model
+
+
+@pytest.mark.parametrize("method", ["factor_vae", "imae", "aae"])
+def test_pictures_show_reconstructions_and_one_row_per_latent(method, tiny_sprites, tmp_path):
+    from PIL import Image
+
+    from trainables.pictures import write_pictures
+
+    trial = Trial(config_for(method, epochs=1), tiny_sprites)
+    trial.train_epoch()
+    images = trial.data.eval.images[:50]
+    reconstructions, traversals = write_pictures(trial.method, images, tmp_path, count=6, steps=5, max_latents=4)
+    side = images.shape[-1] + 1  # each tile plus one pixel of padding
+    assert Image.open(reconstructions).size == (6 * side + 1, 2 * side + 1)
+    assert Image.open(traversals).size == (5 * side + 1, 4 * side + 1)
+    tiles = torch.from_numpy(__import__("numpy").asarray(Image.open(traversals).convert("L"), dtype="float32"))
+    first_row = tiles[1:side, 1 : 5 * side]
+    assert first_row.std() > 0  # the images differ: not a blank or constant picture

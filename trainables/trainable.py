@@ -2,7 +2,8 @@
 
 Data arrives once per worker through the object store (`tune.with_parameters(StudyTrainable,
 splits=...)`) and moves to the trial's device once; `reset_config` lets Tune reuse the actor
-(and the data already on the device) for the next trial.
+(and the data already on the device) for the next trial. At the last epoch the trial draws
+its reconstructions and latent traversals (`trainables.pictures`) into its directory.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 from ray import tune
 
 from .datasets import Splits
+from .pictures import write_pictures
 from .trial import Trial
 
 CHECKPOINT_FILE = "trial_state.pt"
@@ -30,6 +32,9 @@ class StudyTrainable(tune.Trainable):
     def step(self) -> dict[str, Any]:
         metrics = self.trial.train_epoch()
         metrics["done"] = self.trial.finished or metrics["diverged"]
+        if self.trial.finished and not metrics["diverged"]:
+            # into the trial's working directory; Tune syncs it to storage with the final checkpoint
+            write_pictures(self.trial.method, self.trial.data.eval.images[:256], self.logdir)
         return metrics
 
     def save_checkpoint(self, checkpoint_dir: str) -> None:
