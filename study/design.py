@@ -32,6 +32,7 @@ def _trial_base(spec: StudySpec, entry: MethodEntry, weighting: str) -> dict[str
         "batch_size": spec.batch_size,
         "eval_size": spec.dataset.eval_size,
         "eval_every": spec.eval_every,
+        "fault": spec.fault_injection.model_dump() if spec.fault_injection else None,
     }
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import platform
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +28,29 @@ from .spec import StudySpec
 
 DEFAULT_STORAGE = "study_results"
 STORAGE_VARIABLE = "STUDY_STORAGE_PATH"
+SPEC_FILE = "study_spec.json"  # the validated spec, beside Tune's files: reports read it (JSON, never pickles)
+RUN_FILE = "study_run.json"  # provenance: command, commit, machine, start, duration
+
+
+def provenance() -> dict:
+    """What a result needs to be traced: the command, the code's commit, the machine."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    import torch
+
+    return {
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "commit": commit or "unknown",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "ray": ray.__version__,
+        "cuda": torch.cuda.is_available(),
+    }
 
 
 def storage_root(spec: StudySpec, override: str | None) -> Path:
@@ -105,6 +133,11 @@ def run_study(
     name = f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic table, with the columns chosen above
+    experiment = storage / name
+    experiment.mkdir(parents=True)
+    (experiment / SPEC_FILE).write_text(json.dumps(spec.model_dump(mode="json"), indent=1))
+    run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    started = time.perf_counter()
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address, include_dashboard=False, configure_logging=False, log_to_driver=True)
@@ -114,7 +147,8 @@ def run_study(
     finally:
         if started_here:
             ray.shutdown()
-    experiment = storage / name
+        run_info["duration_s"] = round(time.perf_counter() - started, 1)
+        (experiment / RUN_FILE).write_text(json.dumps(run_info, indent=1))
     tidy = load_experiment(experiment)
     tidy.to_csv(experiment / "tidy.csv", index=False)
     summarize(tidy).to_csv(experiment / "summary.csv", index=False)

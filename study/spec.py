@@ -178,6 +178,13 @@ class SchedulerEntry(_Strict):
     reduction_factor: float = Field(default=2.0, gt=1.0)
 
 
+class FaultInjection(_Strict):
+    """For testing fault handling: trials with these seeds raise at this epoch, every time they reach it."""
+
+    raise_at_epoch: int = Field(ge=1)
+    seeds: list[int] = Field(min_length=1)
+
+
 class Resources(_Strict):
     cpu: float = Field(default=1.0, gt=0)
     gpu: float = Field(default=0.0, ge=0)
@@ -202,6 +209,7 @@ class StudySpec(_Strict):
     max_concurrent: int | None = Field(default=None, ge=1)
     reuse_actors: bool = True
     storage_path: str | None = None
+    fault_injection: FaultInjection | None = None
 
     @field_validator("seeds")
     @classmethod
@@ -216,6 +224,8 @@ class StudySpec(_Strict):
             raise ValueError(f"metric {self.metric!r} is not reported; use one of {', '.join(EVAL_KEYS)} or a loss/... key")
         if self.scheduler.kind == "asha" and self.metric in EVAL_KEYS and self.eval_every != 1:
             raise ValueError(f"ASHA compares {self.metric} at every epoch, so eval_every must be 1 (got {self.eval_every})")
+        if self.fault_injection is not None and not set(self.fault_injection.seeds) <= set(self.seeds):
+            raise ValueError(f"fault_injection.seeds {self.fault_injection.seeds} are not among the study's seeds {self.seeds}")
         if self.scheduler.kind == "asha" and self.scheduler.grace_period > self.epochs:
             raise ValueError(f"scheduler.grace_period {self.scheduler.grace_period} exceeds epochs {self.epochs}")
         return self

@@ -1,5 +1,7 @@
 """Integration: real sweeps on local Ray (slow: starts Ray once for the module)."""
 
+import json
+
 import pytest
 import ray
 
@@ -71,3 +73,8 @@ def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
     for trial_dir in final["trial_dir"]:
         assert (experiment / trial_dir / "reconstructions.png").stat().st_size > 0
         assert (experiment / trial_dir / "traversals.png").stat().st_size > 0
+    # the spec and the run's provenance are kept beside Tune's files, as JSON
+    saved = json.loads((experiment / "study_spec.json").read_text())
+    assert saved["name"] == "grid" and saved["epochs"] == 2
+    run = json.loads((experiment / "study_run.json").read_text())
+    assert run["duration_s"] > 0 and run["commit"] and "cores" in run["machine"]

@@ -6,7 +6,8 @@ code trains under Tune, in tests and in benchmarks.
 Trial config keys (a study's design fills them in):
   method, weighting ("fixed" | "adaptive" | "annealed"), weights {name: value}, seed,
   options {method options}, controller {ControllerSettings fields}, epochs, batch_size,
-  eval_size, eval_every, dataset (a label; the data itself comes as tensors).
+  eval_size, eval_every, dataset (a label; the data itself comes as tensors), and fault
+  (None, or {raise_at_epoch, seeds}: a testing hook that makes those seeds raise at that epoch).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "eval_size": 2000,
     "eval_every": 1,
     "epochs": 10,
+    "fault": None,
 }
 
 
@@ -100,6 +102,9 @@ class Trial:
 
     def train_epoch(self) -> dict[str, float]:
         """One pass over the shuffled training set, then evaluation; returns the epoch's metrics."""
+        fault = self.config.get("fault")
+        if fault and self.seed in fault["seeds"] and self.epoch + 1 == fault["raise_at_epoch"]:
+            raise RuntimeError(f"injected fault: seed {self.seed} raises at epoch {self.epoch + 1} (spec fault_injection)")
         started = time.perf_counter()
         images = self.data.train_images
         order = torch.randperm(len(images), generator=self.generator, device=self.device)

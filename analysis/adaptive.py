@@ -1,0 +1,484 @@
+"""Does an adaptive weight controller make a method less sensitive to its starting weight?
+
+One method, run with fixed and adaptive (optionally annealed) weighting from the same starting
+weights and seeds. Everything here works on the tidy frame (a row per trial and epoch, see
+`analysis.tidy`) and compares the modes at each trial's final epoch:
+
+- spread of the final metric across starting weights (std and range of the per-start seed-means);
+- equal-spread tests (Brown-Forsythe and Levene) on the final values of all analysed trials;
+- a bootstrap interval of the ratio of spreads (resampling seeds within each start);
+- trajectories of the driven weight and whether different starts converge to one value;
+- the reconstruction-vs-disentanglement Pareto front of both modes.
+
+Only `finished` trials whose final epoch carries a finite metric enter the analysis, and only
+at starting weights and seeds both fixed and adaptive trials have; every other trial is counted
+in `counts` with the reason. `DEFINITIONS` holds a one-sentence meaning of each reported quantity.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .tidy import final_rows
+
+Direction = Literal["max", "min"]
+
+MINIMISED_METRICS = ("recon_bce", "recon_mse")
+INCLUDED_STATUS = "finished"
+REFERENCE_MODE = "fixed"
+COMPARED_MODE = "adaptive"
+MODE_ORDER = ("fixed", "adaptive", "annealed")
+START_DIGITS = 10  # significant digits that identify a starting weight (config values carry float noise)
+
+DEFINITIONS: dict[str, str] = {
+    # counts
+    "trials": "Number of trials of this weighting mode in the frame for the method, whatever their status.",
+    "included": "Trials analysed: finished, not diverged, a finite final metric, at a starting weight and seed both fixed and adaptive runs have.",
+    "excluded_status": "Trials left out because they did not finish (early-stopped, unfinished, error or diverged).",
+    "excluded_missing_metric": "Finished trials left out because the metric is NaN or infinite at their final epoch.",
+    "excluded_not_shared": "Finished trials left out because their starting weight or seed is missing from the fixed or the adaptive runs.",
+    "starts": "Number of distinct starting weights among the analysed trials of this mode.",
+    "seeds": "Number of distinct seeds among the analysed trials of this mode.",
+    # spread across starting weights
+    "start_mean": "Mean over seeds of the final metric at one starting weight (the per-start seed-mean).",
+    "start_means_std": "Standard deviation (ddof=1) across starting weights of the per-start seed-means: how much the final metric moves with the starting weight.",
+    "start_means_range": "Largest minus smallest per-start seed-mean of the final metric.",
+    "pooled_std": "Standard deviation (ddof=1) of the final metric over all analysed trials of the mode, starts and seeds pooled.",
+    "pooled_range": "Largest minus smallest final metric over all analysed trials of the mode.",
+    "pooled_mean": "Mean of the final metric over all analysed trials of the mode.",
+    "best_start": "Starting weight whose per-start seed-mean is best (highest for a maximised metric, lowest for a minimised one).",
+    "best_start_mean": "The per-start seed-mean at the best starting weight.",
+    # equal-spread tests
+    "brown_forsythe_statistic": "Brown-Forsythe statistic (Levene's test centred on the median) comparing the final-metric values of all analysed trials of the mode with those of fixed weighting.",
+    "brown_forsythe_p": "p-value of the Brown-Forsythe test of equal spread of the final metric (all analysed trials, starts and seeds pooled) between the mode and fixed weighting.",
+    "levene_statistic": "Classic Levene statistic (centred on the mean) on the same samples as the Brown-Forsythe test.",
+    "levene_p": "p-value of the classic Levene test of equal spread on the same samples as the Brown-Forsythe test.",
+    # bootstrap ratio of spreads
+    "spread_ratio": "Spread across starting weights of the mode divided by that of fixed weighting (std of per-start seed-means); below 1 means less sensitive to the starting weight.",
+    "spread_ratio_ci_low": "Lower end of the percentile bootstrap interval of the spread ratio (seeds resampled with replacement within each starting weight).",
+    "spread_ratio_ci_high": "Upper end of the percentile bootstrap interval of the spread ratio (seeds resampled with replacement within each starting weight).",
+    "undefined_resamples": "Bootstrap resamples whose ratio is undefined (fixed spread zero); they are left out of the interval.",
+    # weight trajectories
+    "weight": "The driven loss weight's value at the end of the epoch.",
+    "log_spread_start": "Standard deviation across starting weights of the natural log of the configured starting weight.",
+    "log_spread_first_epoch": "Standard deviation across starting weights of the per-start seed-mean of log weight at each trial's first reported epoch.",
+    "log_spread_last_epoch": "Standard deviation across starting weights of the per-start seed-mean of log weight at each trial's last epoch.",
+    "convergence_ratio": "Log-weight spread across starts at the last epoch divided by that of the starting weights; near 0 means the starts converged to one value, 1 means they stayed apart.",
+    "convergence_ratio_epoch1": "Log-weight spread across starts at the last epoch divided by that at the first epoch.",
+    "final_weight_geomean": "Geometric mean of the weight at the last epoch over the analysed trials of the mode.",
+    "final_weight_min": "Smallest weight at the last epoch over the analysed trials of the mode.",
+    "final_weight_max": "Largest weight at the last epoch over the analysed trials of the mode.",
+    # trade-off
+    "pareto_front": "Trials not dominated by any other analysed trial of any mode in the reconstruction-vs-disentanglement plane (at least as good on both, strictly better on one).",
+    "trials_with_both": "Analysed trials of the mode with finite values of both trade-off metrics.",
+    "on_front": "Trials of the mode on the joint Pareto front of all modes.",
+    "share_on_front": "Share of the mode's trials (with both trade-off metrics) that lie on the joint Pareto front.",
+    "hypervolume": "Area dominated by the mode's own Pareto front up to a reference point made of the worst value of each trade-off metric over all modes' analysed trials (in the metrics' units; larger is better).",
+}
+
+
+def default_direction(metric: str) -> Direction:
+    """Reconstruction errors are minimised, every other reported metric is maximised."""
+    return "min" if metric in MINIMISED_METRICS else "max"
+
+
+def _ordered_modes(modes) -> list[str]:
+    """Fixed first, then adaptive, annealed, then anything else alphabetically: stable report rows."""
+    known = [m for m in MODE_ORDER if m in set(modes)]
+    return known + sorted(set(modes) - set(MODE_ORDER))
+
+
+def _round_start(values: pd.Series) -> pd.Series:
+    """Starting weights to START_DIGITS significant digits, so 50.000000000000014 groups with 50."""
+    return values.map(lambda v: float(f"{v:.{START_DIGITS}g}"))
+
+
+def _require_columns(frame: pd.DataFrame, *columns: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in the frame; its columns: {sorted(frame.columns)}")
+
+
+def _require_metric(frame: pd.DataFrame, metric: str) -> None:
+    if metric not in frame.columns:
+        known = sorted(c for c in frame.columns if not c.startswith(("config/", "weight/", "loss/", "time/", "disc_acc/"))
+                       and c not in ("trial_id", "status", "epoch", "trial_dir"))
+        raise ValueError(f"metric {metric!r} is not a column of the frame; metric columns: {known}")
+
+
+def select_method(frame: pd.DataFrame, method: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The rows of one method; without a name, the frame must hold exactly one method."""
+    _require_columns(frame, "trial_id", "status", "epoch", "config/method", "config/weighting", "config/seed")
+    methods = sorted(frame["config/method"].dropna().unique().tolist())
+    if method is None:
+        if len(methods) != 1:
+            raise ValueError(f"the frame holds methods {methods}; pass method= to choose one")
+        method = methods[0]
+    elif method not in methods:
+        raise ValueError(f"method {method!r} not in the frame; methods present: {methods}")
+    return frame[frame["config/method"] == method], method
+
+
+def adaptive_weight_name(frame: pd.DataFrame, weight: str | None = None) -> str:
+    """The weight the controller drives: the `weight/<name>` that moves within adaptive (or annealed) trials.
+
+    `frame` should hold one method. An explicit `weight` is only checked against the config columns.
+    """
+    starting = sorted(c.removeprefix("config/weights/") for c in frame.columns
+                      if c.startswith("config/weights/") and frame[c].notna().any())
+    if weight is not None:
+        if weight not in starting:
+            raise ValueError(f"weight {weight!r} has no column config/weights/{weight}; starting weights present: {starting}")
+        return weight
+    controlled = frame[frame["config/weighting"].isin(["adaptive", "annealed"])]
+    reported = [c for c in frame.columns if c.startswith("weight/") and controlled[c].notna().any()]
+    moving = [c.removeprefix("weight/") for c in reported if _moves_within_a_trial(controlled, c)]
+    if len(moving) == 1:
+        return moving[0]
+    if len(moving) > 1:
+        raise ValueError(f"several weights move in the adaptive trials: {moving}; pass weight= to choose one")
+    if len(reported) == 1:  # the controller never moved, but there is only one candidate
+        return reported[0].removeprefix("weight/")
+    found = f"none of {reported} moves within an adaptive trial" if reported else "the frame has no weight/<name> columns"
+    raise ValueError(f"cannot tell which weight the adaptive controller drives: {found}; pass weight= (starting weights present: {starting})")
+
+
+def _moves_within_a_trial(frame: pd.DataFrame, column: str) -> bool:
+    spans = frame.groupby("trial_id")[column].agg(lambda v: v.max() - v.min())
+    scale = frame[column].abs().max()
+    return bool((spans > 1e-9 * max(scale, 1.0)).any())
+
+
+def _other_varying_weights(final: pd.DataFrame, weight: str) -> list[str]:
+    """Starting-weight columns other than the driven one that take several values: starts would be ambiguous."""
+    others = [c for c in final.columns if c.startswith("config/weights/") and c != f"config/weights/{weight}"]
+    return [c for c in others if _round_start(final[c].dropna()).nunique() > 1]
+
+
+def require_both_modes(frame: pd.DataFrame) -> None:
+    """Fixed and adaptive trials must both be there: the comparison has no meaning otherwise."""
+    present = _ordered_modes(frame["config/weighting"].dropna().unique())
+    for needed in (REFERENCE_MODE, COMPARED_MODE):
+        if needed not in present:
+            raise ValueError(f"the frame has no {needed} trials of this method (weighting modes present: {present})")
+
+
+def analysed_final_rows(frame: pd.DataFrame, metric: str, weight: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Final-epoch rows of the trials to compare, and the counts of what was included and why not.
+
+    `frame` holds one method. Adds columns `weighting`, `start` (rounded starting weight of
+    `weight`) and `seed`. Raises ValueError when fixed or adaptive is missing or they share no
+    starting weights or seeds.
+    """
+    _require_metric(frame, metric)
+    _require_columns(frame, f"config/weights/{weight}")
+    final = final_rows(frame)
+    final = final.assign(weighting=final["config/weighting"], start=_round_start(final[f"config/weights/{weight}"]),
+                         seed=final["config/seed"])
+    varying = _other_varying_weights(final, weight)
+    if varying:
+        raise ValueError(f"other starting weights vary too ({varying}); filter the frame to one value of each before comparing starts of {weight!r}")
+    require_both_modes(final)
+
+    diverged = final["diverged"].fillna(False).astype(bool) if "diverged" in final.columns else False
+    finished = (final["status"] == INCLUDED_STATUS) & ~diverged
+    has_metric = finished & np.isfinite(final[metric].astype(float))
+    usable = final[has_metric]
+    for needed in (REFERENCE_MODE, COMPARED_MODE):
+        if not (usable["weighting"] == needed).any():
+            statuses = final.loc[final["weighting"] == needed, "status"].value_counts().to_dict()
+            raise ValueError(f"no {needed} trial finished with a finite {metric!r} at its final epoch (statuses: {statuses})")
+
+    shared_starts, shared_seeds = _shared_starts_and_seeds(usable)
+    shared = has_metric & final["start"].isin(shared_starts) & final["seed"].isin(shared_seeds)
+    counts = _inclusion_counts(final, finished, has_metric, shared)
+    return final[shared].reset_index(drop=True), counts
+
+
+def _shared_starts_and_seeds(usable: pd.DataFrame) -> tuple[list[float], list[int]]:
+    by_mode = {m: usable[usable["weighting"] == m] for m in (REFERENCE_MODE, COMPARED_MODE)}
+    starts = {m: sorted(t["start"].unique().tolist()) for m, t in by_mode.items()}
+    seeds = {m: sorted(t["seed"].unique().tolist()) for m, t in by_mode.items()}
+    shared_starts = sorted(set(starts[REFERENCE_MODE]) & set(starts[COMPARED_MODE]))
+    shared_seeds = sorted(set(seeds[REFERENCE_MODE]) & set(seeds[COMPARED_MODE]))
+    if not shared_starts or not shared_seeds:
+        raise ValueError(f"fixed and adaptive trials share no {'starting weights' if not shared_starts else 'seeds'}: "
+                         f"fixed has starts {starts[REFERENCE_MODE]} and seeds {seeds[REFERENCE_MODE]}, "
+                         f"adaptive has starts {starts[COMPARED_MODE]} and seeds {seeds[COMPARED_MODE]} (finished trials only)")
+    if len(shared_starts) < 2:
+        raise ValueError(f"fixed and adaptive share only the starting weight(s) {shared_starts}; the spread across starts needs at least two")
+    return shared_starts, shared_seeds
+
+
+def _inclusion_counts(final: pd.DataFrame, finished: pd.Series, has_metric: pd.Series, shared: pd.Series) -> pd.DataFrame:
+    """One row per weighting mode: trials, included, excluded by reason, starts, seeds, status tallies."""
+    rows = []
+    for mode in _ordered_modes(final["weighting"].unique()):
+        of_mode = final["weighting"] == mode
+        analysed = final[of_mode & shared]
+        row = {
+            "weighting": mode,
+            "trials": int(of_mode.sum()),
+            "included": int((of_mode & shared).sum()),
+            "excluded_status": int((of_mode & ~finished).sum()),
+            "excluded_missing_metric": int((of_mode & finished & ~has_metric).sum()),
+            "excluded_not_shared": int((of_mode & has_metric & ~shared).sum()),
+            "starts": analysed["start"].nunique(),
+            "seeds": analysed["seed"].nunique(),
+            "start_values": ", ".join(f"{s:g}" for s in sorted(analysed["start"].unique())),
+            "seed_values": ", ".join(str(s) for s in sorted(analysed["seed"].unique())),
+        }
+        row.update({f"status/{s}": int(n) for s, n in final.loc[of_mode, "status"].value_counts().items()})
+        rows.append(row)
+    counts = pd.DataFrame(rows)
+    status_columns = [c for c in counts.columns if c.startswith("status/")]
+    counts[status_columns] = counts[status_columns].fillna(0).astype(int)
+    return counts
+
+
+def per_start_summary(final: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Seed statistics of the final metric for each mode and starting weight (`start_mean` is the seed-mean)."""
+    grouped = final.groupby(["weighting", "start"])[metric]
+    table = grouped.agg(seeds="count", start_mean="mean", std="std", min="min", max="max").reset_index()
+    order = {m: i for i, m in enumerate(_ordered_modes(table["weighting"].unique()))}
+    return table.sort_values(["weighting", "start"], key=lambda c: c.map(order) if c.name == "weighting" else c, ignore_index=True)
+
+
+def spread_across_starts(final: pd.DataFrame, metric: str, direction: Direction) -> pd.DataFrame:
+    """How far the final metric moves with the starting weight, per mode: std and range of per-start seed-means."""
+    rows = []
+    for mode in _ordered_modes(final["weighting"].unique()):
+        trials = final[final["weighting"] == mode]
+        means = trials.groupby("start")[metric].mean()
+        best = means.idxmax() if direction == "max" else means.idxmin()
+        rows.append({
+            "weighting": mode, "starts": len(means), "trials": len(trials),
+            "start_means_std": means.std(ddof=1), "start_means_range": means.max() - means.min(),
+            "pooled_std": trials[metric].std(ddof=1), "pooled_range": trials[metric].max() - trials[metric].min(),
+            "pooled_mean": trials[metric].mean(), "best_start": best, "best_start_mean": means[best],
+        })
+    return pd.DataFrame(rows)
+
+
+def equal_spread_tests(final: pd.DataFrame, metric: str, reference: str = REFERENCE_MODE) -> pd.DataFrame:
+    """Brown-Forsythe (median-centred Levene) and classic Levene tests of each mode against `reference`.
+
+    Samples: the final-epoch metric of every analysed trial of a mode, one value per trial,
+    all starting weights and seeds pooled; so the tested spread holds both the effect of the
+    starting weight and seed noise.
+    """
+    reference_values = final.loc[final["weighting"] == reference, metric].to_numpy(float)
+    rows = []
+    for mode in _ordered_modes(final["weighting"].unique()):
+        if mode == reference:
+            continue
+        values = final.loc[final["weighting"] == mode, metric].to_numpy(float)
+        for test, center in (("brown_forsythe", "median"), ("levene", "mean")):
+            result = stats.levene(values, reference_values, center=center)
+            rows.append({"weighting": mode, "reference": reference, "test": test, "center": center,
+                         "statistic": float(result.statistic), "p_value": float(result.pvalue),
+                         "n": len(values), "n_reference": len(reference_values)})
+    return pd.DataFrame(rows)
+
+
+def _start_mean_spread(trials: pd.DataFrame, metric: str) -> float:
+    return float(trials.groupby("start")[metric].mean().std(ddof=1))
+
+
+def _resampled_start_mean_spreads(trials: pd.DataFrame, metric: str, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Std across starts of per-start means, once per resample of the seeds within each start."""
+    columns = []
+    for _, values in sorted(trials.groupby("start")[metric]):
+        values = values.to_numpy(float)
+        picks = rng.integers(0, len(values), size=(resamples, len(values)))
+        columns.append(values[picks].mean(axis=1))
+    return np.column_stack(columns).std(axis=1, ddof=1)
+
+
+def bootstrap_spread_ratio(final: pd.DataFrame, metric: str, mode: str = COMPARED_MODE, reference: str = REFERENCE_MODE,
+                           resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> dict[str, float | str]:
+    """Ratio of spreads across starts (mode / reference) with a percentile bootstrap interval.
+
+    Seeds are resampled with replacement within each starting weight, independently for the
+    two modes, so the interval reflects seed noise in the per-start means; starts are kept as designed.
+    """
+    rng = np.random.default_rng(seed)
+    numerator = final[final["weighting"] == mode]
+    denominator = final[final["weighting"] == reference]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed = np.divide(_start_mean_spread(numerator, metric), _start_mean_spread(denominator, metric))
+        ratios = (_resampled_start_mean_spreads(numerator, metric, resamples, rng)
+                  / _resampled_start_mean_spreads(denominator, metric, resamples, rng))
+    defined = ratios[np.isfinite(ratios)]
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(defined, [tail, 100 - tail]) if len(defined) else (np.nan, np.nan)
+    return {"weighting": mode, "reference": reference, "spread_ratio": float(observed),
+            "spread_ratio_ci_low": float(low), "spread_ratio_ci_high": float(high),
+            "confidence": confidence, "resamples": resamples, "undefined_resamples": resamples - len(defined)}
+
+
+def weight_trajectories(frame: pd.DataFrame, weight: str) -> pd.DataFrame:
+    """The weight's value at each epoch of each trial: columns trial_id, weighting, start, seed, epoch, weight."""
+    _require_columns(frame, f"weight/{weight}", f"config/weights/{weight}")
+    rows = frame[frame["epoch"] >= 1]
+    trajectories = pd.DataFrame({
+        "trial_id": rows["trial_id"], "weighting": rows["config/weighting"],
+        "start": _round_start(rows[f"config/weights/{weight}"]), "seed": rows["config/seed"],
+        "epoch": rows["epoch"], "weight": rows[f"weight/{weight}"].astype(float),
+    }).dropna(subset=["weight"])
+    return trajectories.sort_values(["weighting", "start", "seed", "epoch"], ignore_index=True)
+
+
+def _log_spread_across_starts(log_weights: pd.Series, starts: pd.Series) -> float:
+    """Std across starts of the per-start seed-mean of log weight."""
+    return float(log_weights.groupby(starts).mean().std(ddof=1))
+
+
+def weight_convergence(trajectories: pd.DataFrame) -> pd.DataFrame:
+    """Per mode: do trajectories from different starts end at one weight? Spreads of log weight across starts.
+
+    Logs, because starting weights are set on a log grid and the controller moves the weight by factors.
+    """
+    if (trajectories["weight"] <= 0).any():
+        raise ValueError("weights must be positive to compare them on a log scale")
+    rows = []
+    for mode in _ordered_modes(trajectories["weighting"].unique()):
+        trials = trajectories[trajectories["weighting"] == mode].sort_values("epoch").groupby("trial_id")
+        first, last = trials.head(1).set_index("trial_id"), trials.tail(1).set_index("trial_id")
+        starting = _log_spread_across_starts(np.log(first["start"]), first["start"])
+        at_first = _log_spread_across_starts(np.log(first["weight"]), first["start"])
+        at_last = _log_spread_across_starts(np.log(last["weight"]), last["start"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows.append({
+                "weighting": mode, "starts": first["start"].nunique(), "trials": len(first),
+                "log_spread_start": starting, "log_spread_first_epoch": at_first, "log_spread_last_epoch": at_last,
+                "convergence_ratio": float(np.divide(at_last, starting)),
+                "convergence_ratio_epoch1": float(np.divide(at_last, at_first)),
+                "final_weight_geomean": float(np.exp(np.log(last["weight"]).mean())),
+                "final_weight_min": float(last["weight"].min()), "final_weight_max": float(last["weight"].max()),
+            })
+    return pd.DataFrame(rows)
+
+
+def _as_costs(frame: pd.DataFrame, x: str, y: str, x_mode: Direction, y_mode: Direction) -> np.ndarray:
+    """Both axes turned into 'smaller is better' so one dominance rule serves all four mode pairs."""
+    for name, direction in ((x, x_mode), (y, y_mode)):
+        if direction not in ("min", "max"):
+            raise ValueError(f"mode for {name!r} must be 'min' or 'max', not {direction!r}")
+    signs = np.array([1.0 if x_mode == "min" else -1.0, 1.0 if y_mode == "min" else -1.0])
+    return frame[[x, y]].to_numpy(float) * signs
+
+
+def pareto_front(frame: pd.DataFrame, x: str = "recon_bce", y: str = "mig",
+                 x_mode: Direction = "min", y_mode: Direction = "max") -> pd.DataFrame:
+    """The rows no other row dominates (as good on both axes, strictly better on one), sorted by x.
+
+    Rows with NaN in x or y are left out; identical points do not dominate each other, so all are kept.
+    """
+    _require_columns(frame, x, y)
+    points = frame.dropna(subset=[x, y])
+    costs = _as_costs(points, x, y, x_mode, y_mode)
+    no_worse = (costs[:, None, :] <= costs[None, :, :]).all(axis=2)  # [i, j]: i is no worse than j on both
+    better = (costs[:, None, :] < costs[None, :, :]).any(axis=2)
+    dominated = (no_worse & better).any(axis=0)
+    return points[~dominated].sort_values(x, kind="stable")
+
+
+def hypervolume(frame: pd.DataFrame, reference: tuple[float, float], x: str = "recon_bce", y: str = "mig",
+                x_mode: Direction = "min", y_mode: Direction = "max") -> float:
+    """Area dominated by the points' Pareto front and bounded by `reference` (x, y); points beyond it add nothing."""
+    front = pareto_front(frame, x, y, x_mode, y_mode)
+    costs = _as_costs(front, x, y, x_mode, y_mode)
+    bound = _as_costs(pd.DataFrame([reference], columns=[x, y]), x, y, x_mode, y_mode)[0]
+    costs = np.unique(costs[(costs < bound).all(axis=1)], axis=0)  # sorted by x cost; y cost then decreases
+    if not len(costs):
+        return 0.0
+    widths = np.append(costs[1:, 0], bound[0]) - costs[:, 0]
+    return float(np.sum(widths * (bound[1] - costs[:, 1])))
+
+
+def tradeoff_by_mode(final: pd.DataFrame, x: str = "recon_bce", y: str = "mig",
+                     x_mode: Direction = "min", y_mode: Direction = "max") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The joint Pareto front of all modes' trials, and per mode its share on it and its own hypervolume.
+
+    The hypervolume's reference point is the worst x and worst y over all modes' trials, the same
+    for every mode so their hypervolumes compare.
+    """
+    _require_columns(final, x, y)
+    points = final.dropna(subset=[x, y])
+    front = pareto_front(points, x, y, x_mode, y_mode)
+    reference = (points[x].max() if x_mode == "min" else points[x].min(),
+                 points[y].max() if y_mode == "min" else points[y].min())
+    rows = []
+    for mode in _ordered_modes(final["weighting"].unique()):
+        of_mode = points[points["weighting"] == mode]
+        on_front = int((front["weighting"] == mode).sum())
+        rows.append({"weighting": mode, "trials_with_both": len(of_mode), "on_front": on_front,
+                     "share_on_front": on_front / len(of_mode) if len(of_mode) else np.nan,
+                     "hypervolume": hypervolume(of_mode, reference, x, y, x_mode, y_mode) if len(of_mode) else np.nan,
+                     "reference_x": reference[0], "reference_y": reference[1]})
+    columns = ["trial_id", "weighting", "start", "seed", x, y]
+    return front[list(dict.fromkeys(columns))].reset_index(drop=True), pd.DataFrame(rows)
+
+
+def _tradeoff_axes(frame: pd.DataFrame, metric: str, tradeoff: tuple[str, str] | Literal["auto"] | None) -> tuple[str, str] | None:
+    """'auto': recon_bce (else recon_mse) against the compared metric, or against mig when the metric is a reconstruction."""
+    if tradeoff != "auto":
+        return tradeoff
+    recon = "recon_bce" if "recon_bce" in frame.columns else "recon_mse"
+    return recon, ("mig" if metric in MINIMISED_METRICS else metric)
+
+
+def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None = None, weight: str | None = None,
+                           mode: Direction | None = None, *, tradeoff: tuple[str, str] | Literal["auto"] | None = "auto",
+                           resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> dict[str, pd.DataFrame | float | str]:
+    """Everything a report needs to say whether adaptive weighting is less sensitive to the starting weight.
+
+    `frame` is the tidy frame; `mode` is the metric's direction ('max'/'min', default by name);
+    `tradeoff` names the (reconstruction, disentanglement) columns of the Pareto analysis, None skips it.
+    Frames: counts, per_start, spread, equal_spread_tests, spread_ratios, trajectories,
+    convergence, front, tradeoff. Floats: the fixed-vs-adaptive headline values (keys in DEFINITIONS).
+    """
+    _require_metric(frame, metric)
+    direction = mode or default_direction(metric)
+    selected, method = select_method(frame, method)
+    require_both_modes(selected)
+    weight = adaptive_weight_name(selected, weight)
+    final, counts = analysed_final_rows(selected, metric, weight)
+    tests = equal_spread_tests(final, metric)
+    ratios = pd.DataFrame([bootstrap_spread_ratio(final, metric, m, REFERENCE_MODE, resamples, confidence, seed)
+                           for m in _ordered_modes(final["weighting"].unique()) if m != REFERENCE_MODE])
+    trajectories = weight_trajectories(selected[selected["trial_id"].isin(final["trial_id"])], weight)
+    convergence = weight_convergence(trajectories)
+    result: dict[str, pd.DataFrame | float | str] = {
+        "method": method, "weight": weight, "metric": metric, "mode": direction,
+        "counts": counts, "per_start": per_start_summary(final, metric),
+        "spread": spread_across_starts(final, metric, direction), "equal_spread_tests": tests,
+        "spread_ratios": ratios, "trajectories": trajectories, "convergence": convergence,
+    }
+    adaptive_tests = tests[tests["weighting"] == COMPARED_MODE].set_index("test")
+    adaptive_ratio = ratios.set_index("weighting").loc[COMPARED_MODE]
+    for test in ("brown_forsythe", "levene"):
+        result[f"{test}_statistic"] = float(adaptive_tests.loc[test, "statistic"])
+        result[f"{test}_p"] = float(adaptive_tests.loc[test, "p_value"])
+    for key in ("spread_ratio", "spread_ratio_ci_low", "spread_ratio_ci_high"):
+        result[key] = float(adaptive_ratio[key])
+    by_mode = convergence.set_index("weighting")
+    for mode_name in (REFERENCE_MODE, COMPARED_MODE):
+        result[f"convergence_ratio_{mode_name}"] = float(by_mode.loc[mode_name, "convergence_ratio"])
+
+    axes = _tradeoff_axes(frame, metric, tradeoff)
+    if axes is not None:
+        x, y = axes
+        _require_columns(final, x, y)
+        front, summary = tradeoff_by_mode(final, x, y, default_direction(x), direction if y == metric else default_direction(y))
+        result.update({"tradeoff_x": x, "tradeoff_y": y, "front": front, "tradeoff": summary})
+        shares = summary.set_index("weighting")
+        for mode_name in (REFERENCE_MODE, COMPARED_MODE):
+            result[f"share_on_front_{mode_name}"] = float(shares.loc[mode_name, "share_on_front"])
+            result[f"hypervolume_{mode_name}"] = float(shares.loc[mode_name, "hypervolume"])
+    return result
