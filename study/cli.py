@@ -1,4 +1,4 @@
-"""The `study` command: list methods, plan and run studies.
+"""The `study` command: list methods, plan and run studies, report on them.
 
 Exit codes: 0 done, 2 bad input (spec, data, arguments; nothing was started), 1 the sweep
 itself failed.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 
@@ -67,6 +68,35 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed == tidy["trial_id"].nunique() else 0
 
 
+def _default_out(experiment: str, kind: str) -> str:
+    """Beside a local experiment (<experiment>/<kind>); for a storage URI, ./<name>-<kind>."""
+    if "://" in experiment:
+        return f"{experiment.rstrip('/').rsplit('/', 1)[-1]}-{kind}"
+    return str(Path(experiment) / kind)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from analysis.tidy import ExperimentError
+
+    out = args.out or _default_out(args.experiments[0], args.command)
+    try:
+        if args.command == "report":
+            from analysis.study_report import build_report
+            from trainables.methods import METHODS
+
+            defaults = {name: {w.name: w.default for w in cls.weights} for name, cls in METHODS.items()}
+            written = build_report(args.experiments, out, metrics=args.metric, defaults=defaults)
+        else:
+            from analysis.compare_report import build_comparison
+
+            written = build_comparison(args.experiments, out, metrics=args.metric, method=args.method)
+    except (ExperimentError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"report: {written['markdown']}\n        {written['html']}\ntables: {written['tables']}\nfigures: {written['figures']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description="Hyperparameter-sensitivity studies on Ray Tune")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage-path", default=None, help="where results go (default: the spec's, $STUDY_STORAGE_PATH or ./study_results)")
     run.add_argument("--dry-run", action="store_true", help="print the trial plan and exit")
     run.set_defaults(handler=_run)
+    for name, text in (
+        ("report", "sensitivity report of one or more experiments (folders or storage URIs)"),
+        ("compare", "fixed-vs-adaptive weighting report of one or more experiments"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment folder or storage URI (e.g. s3://bucket/study-...)")
+        command.add_argument("--out", default=None, help=f"output folder (default: EXPERIMENT/{'report' if name == 'report' else 'compare'})")
+        command.add_argument("--metric", action="append", default=None, help="metric to analyse (repeatable; default: those reported)")
+        if name == "compare":
+            command.add_argument("--method", default=None, help="only this method (default: every method run both ways)")
+        command.set_defaults(handler=_report)
     return parser
 
 

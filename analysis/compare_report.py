@@ -1,0 +1,115 @@
+"""`study compare`: the fixed-vs-adaptive report for every method run both ways in the experiments."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from . import figures
+from .adaptive import DEFINITIONS, compare_fixed_adaptive, default_direction
+from .overview import add_overview, experiment_metadata
+from .report import Report
+from .tidy import final_rows, load_experiment
+
+# metrics compared when present, the first present one in full (figures), the rest as a table
+COMPARED_METRICS = ("mig", "factor_vae_score", "dci_disentanglement", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "recon_bce")
+
+
+def methods_run_both_ways(tidy: pd.DataFrame) -> list[str]:
+    modes = tidy.groupby("config/method")["config/weighting"].agg(set)
+    return sorted(m for m, s in modes.items() if {"fixed", "adaptive"} <= s)
+
+
+def _metrics(tidy: pd.DataFrame, requested: list[str] | None) -> list[str]:
+    if requested:
+        missing = [m for m in requested if m not in tidy.columns]
+        if missing:
+            raise ValueError(f"metric(s) {missing} are not in the experiments' results")
+        return requested
+    final = final_rows(tidy)
+    return [m for m in COMPARED_METRICS if m in final.columns and final[m].notna().any()]
+
+
+def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | None = None, method: str | None = None) -> dict[str, Path]:
+    """Load the experiments, compare fixed with adaptive weighting, write the report into `out`."""
+    tidy = load_experiment(*paths)
+    metadata = {Path(str(p).rstrip("/")).name: experiment_metadata(str(p)) for p in paths}
+    candidates = methods_run_both_ways(tidy)
+    if method is not None:
+        if method not in candidates:
+            raise ValueError(f"{method} was not run both fixed and adaptive here; methods run both ways: {candidates or 'none'}")
+        candidates = [method]
+    if not candidates:
+        found = tidy.groupby("config/method")["config/weighting"].agg(lambda s: sorted(set(s))).to_dict()
+        raise ValueError(f"no method was run both fixed and adaptive in these experiments (modes per method: {found})")
+    chosen = _metrics(tidy, metrics)
+    if not chosen:
+        raise ValueError("none of the compared metrics has values in these experiments")
+
+    report = Report("Fixed vs adaptive weighting")
+    report.text(
+        "Does the adaptive controller (seed 002: the driven weight follows the discriminator's accuracy) make a method "
+        "less sensitive to its starting weight than fixing the weight? Each method below was run both ways from the "
+        "same starting weights and seeds; the figures are at each trial's final epoch."
+    )
+    add_overview(report, tidy, metadata)
+    for name in candidates:
+        rows = tidy[tidy["config/method"] == name]
+        _method_section(report, rows, name, chosen)
+    report.heading("What the quantities mean")
+    report.definitions(DEFINITIONS)
+    return report.write(out)
+
+
+def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: list[str]) -> None:
+    primary = metrics[0]
+    result = compare_fixed_adaptive(rows, primary, method=method)
+    weight = result["weight"]
+    report.heading(f"{method}: {weight} fixed vs adaptive")
+    better = "higher" if result["mode"] == "max" else "lower"
+    report.text(
+        f"Primary metric {primary} ({better} is better). Spread across starting weights, adaptive / fixed: "
+        f"{result['spread_ratio']:.3g} (95% bootstrap interval {result['spread_ratio_ci_low']:.3g} to {result['spread_ratio_ci_high']:.3g}); "
+        f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.3g}. "
+        f"Adaptive {weight} convergence ratio {result['convergence_ratio_adaptive']:.3g} (0: all starts end at one value; 1: they stay apart)."
+    )
+    report.table(f"{method}-counts", result["counts"].drop(columns=["start_values", "seed_values"], errors="ignore"), caption="trials analysed per mode")
+    report.table(f"{method}-{primary}-per-start", result["per_start"], caption=f"final {primary} per starting {weight} (over seeds)")
+    report.table(f"{method}-{primary}-spread", result["spread"], caption=f"spread of the final {primary} across starting weights")
+    report.table(f"{method}-{primary}-tests", result["equal_spread_tests"], caption="tests of equal spread against fixed weighting")
+    report.table(f"{method}-convergence", result["convergence"], caption=f"does the adaptive {weight} forget its start?")
+
+    final = final_rows(rows)
+    final = final[final["status"] == "finished"]
+    report.figure(f"{method}-{primary}-by-start", figures.sensitivity_curves(final, primary, method),
+                  caption=f"{method}: final {primary} against the starting {weight}, fixed and adaptive")
+    report.figure(f"{method}-{weight}-trajectories", figures.weight_trajectories(rows, method, weight),
+                  caption=f"{method}: {weight} over epochs; fixed runs are flat lines, adaptive ones move")
+    if result.get("tradeoff_x") and len(result["front"]):
+        report.figure(f"{method}-tradeoff", figures.tradeoff_scatter(final, result["tradeoff_x"], result["tradeoff_y"], result["front"]),
+                      caption=f"{method}: {result['tradeoff_x']} vs {result['tradeoff_y']} per trial, with the joint Pareto front")
+        report.table(f"{method}-tradeoff", result["tradeoff"], caption="each mode's share of the joint Pareto front and its hypervolume")
+
+    others = []
+    for metric in metrics[1:]:
+        try:
+            with warnings.catch_warnings():  # a metric constant over trials makes scipy's test statistic 0/0: reported as NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                extra = compare_fixed_adaptive(rows, metric, method=method, tradeoff=None, resamples=1000)
+        except ValueError as error:
+            others.append({"metric": metric, "note": str(error)})
+            continue
+        others.append(
+            {
+                "metric": metric,
+                "better": "higher" if default_direction(metric) == "max" else "lower",
+                "spread_ratio": extra["spread_ratio"],
+                "ci_low": extra["spread_ratio_ci_low"],
+                "ci_high": extra["spread_ratio_ci_high"],
+                "brown_forsythe_p": extra["brown_forsythe_p"],
+            }
+        )
+    if others:
+        report.table(f"{method}-other-metrics", pd.DataFrame(others), caption="the same comparison for the other metrics (adaptive / fixed spread across starts)")

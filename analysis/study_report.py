@@ -1,0 +1,160 @@
+"""`study report`: how sensitive each method is to its loss weights, from one or more experiments."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from pathlib import Path
+
+import pandas as pd
+
+from . import figures
+from .importance import INDEX_DEFINITIONS as IMPORTANCE_DEFINITIONS
+from .importance import weight_importance
+from .overview import add_overview, experiment_metadata, guided_search
+from .report import Report
+from .sensitivity import INDEX_DEFINITIONS, metric_mode, ranking_agreement, rung_table, sensitivity_indices, trial_values
+from .tidy import Location, final_rows, load_experiment
+
+log = logging.getLogger(__name__)
+
+REPORTED_METRICS = ("mig", "dci_disentanglement", "factor_vae_score", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "mi_x_y", "recon_bce")
+CORRELATED_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "factor_vae_score", "beta_vae_score", "mi_x_z", "tc", "cluster_acc", "probe_acc", "recon_bce")
+HEADLINE_INDICES = ("range_rel", "weight_share", "robust_fraction", "tunability")
+
+
+def _metrics(tidy: pd.DataFrame, requested: list[str] | None, spec_metrics: list[str]) -> list[str]:
+    if requested:
+        missing = [m for m in requested if m not in tidy.columns]
+        if missing:
+            raise ValueError(f"metric(s) {missing} are not in the experiments' results")
+        return requested
+    ordered = list(dict.fromkeys([*spec_metrics, *REPORTED_METRICS]))
+    return [m for m in ordered if m in tidy.columns and tidy[m].notna().any()]
+
+
+def headline_table(indices: pd.DataFrame) -> pd.DataFrame:
+    """One row per method x weighting x weight x metric: the headline indices as 'value [low, high]'."""
+    rows = indices[indices["index"].isin(HEADLINE_INDICES)]
+    cells = rows.assign(cell=[f"{v:.3g} [{lo:.3g}, {hi:.3g}]" if pd.notna(v) else "" for v, lo, hi in zip(rows["value"], rows["ci_low"], rows["ci_high"])])
+    table = cells.pivot_table(index=["method", "weighting", "weight", "metric", "budget"], columns="index", values="cell", aggfunc="first").reset_index()
+    diverged = indices[indices["index"] == "divergence_rate"].groupby(["method", "weighting", "weight", "metric"])["value"].max().rename("max divergence rate")
+    table = table.merge(diverged.reset_index(), on=["method", "weighting", "weight", "metric"], how="left")
+    shown = [i for i in HEADLINE_INDICES if i in table.columns]
+    table = table[(table[shown] != "").any(axis=1) & table[shown].notna().any(axis=1)]  # weights the study did not vary
+    return table[["method", "weighting", "weight", "metric", "budget", *[i for i in HEADLINE_INDICES if i in table.columns], "max divergence rate"]]
+
+
+def _trial_pictures(report: Report, tidy: pd.DataFrame, locations: dict[str, Location], metric: str) -> None:
+    """The best and worst finished trial of each method by `metric`: their reconstructions and traversals."""
+    final = final_rows(tidy)
+    final = final[(final["status"] == "finished") & final[metric].notna()]
+    if final.empty:
+        return
+    better_high = metric_mode(metric) == "max"
+    report.heading("What the scores look like", level=2)
+    report.text(
+        f"For each method, the best and the worst finished trial by {metric}: top, evaluation images over their "
+        "reconstructions; bottom, each code dimension swept from its 5th to its 95th percentile (one row per dimension)."
+    )
+    for method, trials in final.groupby("config/method"):
+        ordered = trials.sort_values(metric, ascending=not better_high)
+        for label, row in (("best", ordered.iloc[0]), ("worst", ordered.iloc[-1])):
+            location = locations.get(row["experiment"])
+            if location is None:
+                continue
+            weights = ", ".join(f"{c.removeprefix('config/weights/')}={row[c]:.3g}" for c in trials.columns if c.startswith("config/weights/") and pd.notna(row[c]))
+            for picture in ("reconstructions", "traversals"):
+                path = posixpath.join(location.path, row["trial_dir"], f"{picture}.png")
+                try:
+                    data = location.filesystem.open_input_stream(path).read()
+                except OSError:
+                    continue
+                report.figure(f"{method}-{label}-{picture}", data, pixels=True,
+                              caption=f"{method}, {label} trial by {metric} ({row[metric]:.3g}; {row['config/weighting']}, {weights}, seed {row['config/seed']}): {picture}")
+
+
+def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = None, defaults: dict[str, dict[str, float]] | None = None) -> dict[str, Path]:
+    """Load the experiments, compute every sensitivity index, draw the figures, write the report into `out`.
+
+    `defaults`: each method's default weights ({method: {weight: value}}), for tunability.
+    """
+    tidy = load_experiment(*paths)
+    names = [Path(str(p).rstrip("/")).name for p in paths]
+    metadata = {name: experiment_metadata(str(p)) for name, p in zip(names, paths)}
+    locations = {name: Location.parse(p) for name, p in zip(names, paths)}
+    spec_metrics = [m["spec"]["metric"] for m in metadata.values() if "spec" in m and "metric" in m["spec"]]
+    chosen = _metrics(tidy, metrics, spec_metrics)
+    if not chosen:
+        raise ValueError("the experiments report none of the metrics a sensitivity report uses")
+    guided = guided_search(metadata)
+
+    report = Report("Sensitivity report")
+    report.text(
+        "How much each method's results depend on its loss weights. Indices are computed per method, weighting mode, "
+        "weight and metric at the budget (epoch) every compared trial reached, with 95% bootstrap intervals over seeds."
+    )
+    add_overview(report, tidy, metadata)
+    if guided:
+        report.note("Some trials were chosen by a guided sampler (Optuna TPE): it concentrates trials where the metric is good, "
+                    "so spreads, importances and robust fractions from them are biased. Space-filling designs (grid, quasi_random) "
+                    "are the sound basis for sensitivity.")
+
+    all_indices, all_importance, all_agreement, all_rungs = [], [], [], []
+    for metric in chosen:
+        indices = sensitivity_indices(tidy, metric, defaults=defaults)
+        all_indices.append(indices)
+        all_importance.append(weight_importance(tidy, metric, guided=guided))
+        all_agreement.append(ranking_agreement(tidy, metric))
+        if (final_rows(tidy)["status"] == "early_stopped").any():
+            all_rungs.append(rung_table(tidy, metric))
+    indices = pd.concat(all_indices, ignore_index=True)
+    importance = pd.concat(all_importance, ignore_index=True)
+    agreement = pd.concat(all_agreement, ignore_index=True)
+
+    report.heading("Sensitivity at a glance")
+    report.text("Each cell: the index and its 95% bootstrap interval over seeds; 'budget' is the epoch the values are taken at.")
+    report.table("headline", headline_table(indices), caption="headline indices per method, mode, weight and metric", show_rows=80)
+    report.table("indices", indices, caption="every index, per weight value where it applies", show_rows=0)
+
+    for method in sorted(tidy["config/method"].unique()):
+        report.heading(f"{method}")
+        for metric in chosen[:4]:
+            values = trial_values(tidy, metric)
+            rows = values[values["method"] == method].rename(columns={"method": "config/method", "weighting": "config/weighting", "value": metric})
+            if rows[metric].notna().sum() == 0:
+                continue
+            report.figure(f"{method}-{metric}-curves", figures.sensitivity_curves(rows, metric, method),
+                          caption=f"{method}: {metric} at epoch {int(rows['budget'].iloc[0])} against each weight (log axis); line: seed mean, band: seed range")
+        varied = [c for c in figures.weight_columns(final_rows(tidy[tidy["config/method"] == method])) if tidy.loc[tidy["config/method"] == method, c].nunique() > 1]
+        if len(varied) >= 2:
+            metric = chosen[0]
+            values = trial_values(tidy, metric)
+            rows = values[values["method"] == method].rename(columns={"method": "config/method", "value": metric})
+            report.figure(f"{method}-{metric}-heatmap", figures.weight_pair_heatmap(rows, metric, method, varied[0], varied[1]),
+                          caption=f"{method}: seed-mean {metric} over {varied[0]} x {varied[1]}")
+
+    report.heading("Which weight matters most")
+    if guided:
+        report.note("These importances come from TPE-chosen trials: biased (see above).")
+    report.table("importance", importance, caption="importance of each weight (fANOVA and PED-ANOVA on a study rebuilt from the trials)")
+    if importance["importance"].notna().any():
+        report.figure("importance", figures.importance_bars(importance[importance["metric"] == chosen[0]]), caption=f"weight importance for {chosen[0]}")
+
+    report.heading("Do early budgets predict the final ranking?")
+    report.text("Spearman correlation between the trials' ranking at each budget and at the final budget: early stopping "
+                "(ASHA) is only sound for a metric whose early ranking holds.")
+    report.table("ranking-agreement", agreement, caption="ranking agreement between budgets")
+    if all_rungs:
+        report.table("rungs", pd.concat(all_rungs, ignore_index=True), caption="indices at each rung budget (only trials that reached it)", show_rows=0)
+
+    report.heading("Do the metrics agree?")
+    final = final_rows(tidy)
+    final = final[final["status"] == "finished"]
+    if len(final) > 2:
+        report.figure("metric-correlation", figures.metric_correlation(final, list(CORRELATED_METRICS)), caption="Spearman correlation between metrics over the finished trials")
+    _trial_pictures(report, tidy, locations, chosen[0])
+
+    report.heading("What the indices mean")
+    report.definitions({**INDEX_DEFINITIONS, **{k: v for k, v in IMPORTANCE_DEFINITIONS.items() if k not in INDEX_DEFINITIONS}})
+    return report.write(out)
