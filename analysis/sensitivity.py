@@ -41,9 +41,8 @@ from scipy import stats
 
 WEIGHT_PREFIX = "config/weights/"
 REQUIRED_COLUMNS = ("trial_id", "status", "epoch", "config/method", "config/weighting", "config/seed")
-# `stopped` is what `analysis.tidy` writes for a trial that ended early without a finer status
-KNOWN_STATUSES = frozenset({"finished", "early_stopped", "unfinished", "error", "diverged", "stopped"})
-COMPARED_STATUSES = frozenset({"finished", "early_stopped", "stopped"})  # their last epoch is a rung or the end
+KNOWN_STATUSES = frozenset({"finished", "early_stopped", "unfinished", "error", "diverged"})  # analysis.tidy.STATUSES
+COMPARED_STATUSES = frozenset({"finished", "early_stopped"})  # their last epoch is a rung or the end
 MODES = ("max", "min")
 DEFAULT_MODES: dict[str, str] = {"recon_bce": "min", "recon_mse": "min", "tc": "min"}  # tc: dependence between latents
 
