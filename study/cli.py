@@ -42,9 +42,10 @@ def _run(args: argparse.Namespace) -> int:
         print(describe_plan(spec), flush=True)
         if args.dry_run:
             return 0
-        from .launch import load_data, run_study
+        from .launch import check_methods, load_data, run_study
 
         splits = load_data(spec)  # fail on missing data files before Ray starts
+        check_methods(spec, splits)  # and on option values a method refuses
     except (SpecError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -24,7 +24,7 @@ from trainables.trainable import StudyTrainable
 
 from .design import OptunaSpace, trial_configs
 from .planned_search import PlannedSearch
-from .spec import StudySpec
+from .spec import SpecError, StudySpec
 
 DEFAULT_STORAGE = "study_results"
 STORAGE_VARIABLE = "STUDY_STORAGE_PATH"
@@ -57,6 +57,20 @@ def storage_root(spec: StudySpec, override: str | None) -> Path:
     """Where results go: --storage-path, else the spec's, else $STUDY_STORAGE_PATH, else ./study_results."""
     chosen = override or spec.storage_path or os.environ.get(STORAGE_VARIABLE) or DEFAULT_STORAGE
     return Path(chosen).expanduser().resolve()
+
+
+def check_methods(spec: StudySpec, splits: Splits) -> None:
+    """Build every method entry once on the CPU with the data's image shape, so that an option value
+    the method refuses (1 cluster, images it cannot take, an unknown optimiser) fails here, named,
+    before Ray starts, rather than in every trial."""
+    import torch
+
+    for index, entry in enumerate(spec.methods):
+        cls = METHODS[entry.name]
+        try:
+            cls(splits.train.image_shape, torch.Generator(), **cls.resolve_options(entry.options))
+        except (ValueError, TypeError, RuntimeError) as error:
+            raise SpecError(f"methods.{index} ({entry.name}) cannot be built for {spec.dataset.name} images of shape {splits.train.image_shape}: {error}") from error
 
 
 def load_data(spec: StudySpec) -> Splits:

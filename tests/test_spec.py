@@ -138,3 +138,26 @@ def test_console_script_lists_methods():
 def test_every_shipped_spec_is_valid(name):
     spec = load_spec(name)
     assert spec.name == name
+
+
+@pytest.mark.parametrize(
+    "method,message",
+    [
+        ({"name": "aae", "options": {"clusters": 1}}, "at least 2 clusters"),
+        ({"name": "imae", "options": {"categories": 0}}, "categorical code"),
+        ({"name": "imae", "options": {"optimizer": "rmsprop"}}, "optimizer"),
+        ({"name": "infoae", "options": {}}, "divisible by 4"),
+    ],
+    ids=["one-cluster", "imae-without-categories", "unknown-optimizer", "infoae-on-18px"],
+)
+def test_option_values_a_method_refuses_exit_2_before_ray(tmp_path, capsys, method, message):
+    spec = {**GOOD, "methods": [method]}
+    if method["name"] == "infoae":  # 18x18 sprites: sides not divisible by 4
+        spec["dataset"] = {"name": "dsprites", "options": {"resolution": 18, "sizes": {"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4}}}
+    spec_file = tmp_path / "bad.yaml"
+    spec_file.write_text(yaml.safe_dump(spec))
+    storage = tmp_path / "results"
+    assert main(["run", str(spec_file), "--storage-path", str(storage)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and f"({method['name']})" in error
+    assert not storage.exists()
