@@ -32,6 +32,10 @@ def _methods(_: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.address is None:
+        from .loopback import keep_local_ray_on_loopback
+
+        keep_local_ray_on_loopback()  # before anything imports ray
     from trainables.datasets import DataError
 
     from .design import describe_plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -24,7 +25,10 @@ from trainables.trainable import StudyTrainable
 
 from .design import OptunaSpace, trial_configs
 from .planned_search import PlannedSearch
+from .loopback import LOOPBACK_ONLY
 from .spec import SpecError, StudySpec
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STORAGE = "study_results"
 STORAGE_VARIABLE = "STUDY_STORAGE_PATH"
@@ -57,6 +61,17 @@ def storage_root(spec: StudySpec, override: str | None) -> Path:
     """Where results go: --storage-path, else the spec's, else $STUDY_STORAGE_PATH, else ./study_results."""
     chosen = override or spec.storage_path or os.environ.get(STORAGE_VARIABLE) or DEFAULT_STORAGE
     return Path(chosen).expanduser().resolve()
+
+
+def init_ray(address: str | None = None, **options) -> None:
+    """Connect to the cluster at `address`, or start a local Ray.
+
+    A local Ray listens on 127.0.0.1 only if `LOOPBACK_ONLY` was set to 0 before `ray` was first
+    imported (Ray reads it at import): `study run` does that, see `study.loopback`.
+    """
+    if address is None and os.environ.get(LOOPBACK_ONLY) != "0":
+        log.warning("local Ray will listen on every network interface: set %s=0 before importing ray to keep it on 127.0.0.1", LOOPBACK_ONLY)
+    ray.init(address=address, include_dashboard=False, configure_logging=False, **options)
 
 
 def check_methods(spec: StudySpec, splits: Splits) -> None:
@@ -154,7 +169,7 @@ def run_study(
     started = time.perf_counter()
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, configure_logging=False, log_to_driver=True)
+        init_ray(address, log_to_driver=True)
     try:
         tuner = build_tuner(spec, splits, storage, name)
         tuner.fit()

@@ -4,6 +4,10 @@ or the `shared/data` folder beside the repository when that exists."""
 from __future__ import annotations
 
 import os
+
+from study.loopback import keep_local_ray_on_loopback
+
+keep_local_ray_on_loopback()  # the tests' local Ray instances listen on 127.0.0.1 only
 from pathlib import Path
 
 import pytest

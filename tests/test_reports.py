@@ -11,7 +11,7 @@ import ray
 
 from analysis import final_rows, load_experiment
 from study.cli import main
-from study.launch import run_study
+from study.launch import init_ray, run_study
 from study.spec import parse_spec
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def experiments(tmp_path_factory):
             "scheduler": {"kind": "asha", "grace_period": 1, "reduction_factor": 2},
         }
     )
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    init_ray(num_cpus=2)
     try:
         paths = [str(run_study(spec, storage_path=str(storage))[0]) for spec in (grid, asha)]
     finally:

@@ -5,7 +5,7 @@ import json
 import pytest
 import ray
 
-from study.launch import run_study
+from study.launch import init_ray, run_study
 from study.spec import parse_spec
 
 pytestmark = pytest.mark.slow
@@ -16,7 +16,7 @@ TINY = {"lr": 0.001, "disc_hidden": 32, "disc_layers": 2}
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    init_ray(num_cpus=2)
     yield
     ray.shutdown()
 
@@ -78,3 +78,12 @@ def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
     assert saved["name"] == "grid" and saved["epochs"] == 2
     run = json.loads((experiment / "study_run.json").read_text())
     assert run["duration_s"] > 0 and run["commit"] and "cores" in run["machine"]
+
+
+def test_local_ray_listens_on_loopback_only(local_ray):
+    import psutil
+
+    services = [p for p in psutil.Process().children(recursive=True) if p.name() in ("gcs_server", "raylet")]
+    assert {p.name() for p in services} == {"gcs_server", "raylet"}
+    listening = [c.laddr.ip for p in services for c in p.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
+    assert listening and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for ip in listening), listening
