@@ -161,3 +161,12 @@ def test_option_values_a_method_refuses_exit_2_before_ray(tmp_path, capsys, meth
     error = capsys.readouterr().err
     assert message in error and f"({method['name']})" in error
     assert not storage.exists()
+
+
+def test_specs_load_with_a_safe_yaml_loader(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    spec_file = tmp_path / "evil.yaml"
+    spec_file.write_text(f"name: !!python/object/apply:os.system ['touch {marker}']\n" + yaml.safe_dump({k: v for k, v in GOOD.items() if k != "name"}))
+    assert main(["run", str(spec_file), "--dry-run"]) == 2
+    assert not marker.exists()
+    assert "python/object" in capsys.readouterr().err

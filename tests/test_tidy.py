@@ -63,3 +63,25 @@ def test_not_an_experiment(tmp_path):
         load_experiment(tmp_path / "absent")
     with pytest.raises(ExperimentError, match="storage URI"):
         load_experiment("nosuchscheme://bucket/experiment")
+
+
+class _Trap:
+    """Unpickling this creates a file: proof that something read a pickle."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_loading_never_unpickles_files_from_a_results_path(tmp_path):
+    import pickle
+
+    marker = tmp_path.parent / f"{tmp_path.name}-unpickled"
+    write_trial(tmp_path, "a", config(1.0, 0), [{"training_iteration": 2, "mig": 0.1}])
+    for name in ("tuner.pkl", "searcher-state-2026.pkl", "a/checkpoint.pkl"):
+        (tmp_path / name).write_bytes(pickle.dumps(_Trap(marker)))
+    tidy = load_experiment(tmp_path)
+    assert tidy["mig"].tolist() == [0.1]
+    assert not marker.exists()
