@@ -124,6 +124,9 @@ def _read_trial(location: Location, trial_path: str, tune_status: str) -> pd.Dat
         metrics = pd.DataFrame(rows).drop(columns=[c for c in TUNE_BOOKKEEPING if c in rows[0]], errors="ignore")
         # `epoch` is Tune's training_iteration (one step = one epoch); a reported key of that name would clash
         metrics = metrics.drop(columns=["epoch"], errors="ignore").rename(columns={"training_iteration": "epoch"}).drop(columns=["trial_id"], errors="ignore")
+        if "epoch" in metrics.columns:
+            # a trial restored from a checkpoint reports again the epochs after it: the later report stands
+            metrics = metrics.drop_duplicates(subset="epoch", keep="last").reset_index(drop=True)
         frame = pd.concat([flat_config.loc[flat_config.index.repeat(len(metrics))].reset_index(drop=True), metrics], axis=1)
         frame.insert(0, "trial_id", trial_id)
         frame.insert(1, "status", status)

@@ -53,22 +53,51 @@ def _run(args: argparse.Namespace) -> int:
     except (SpecError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    return _sweep(args, spec.name, lambda: run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits), bad_input=(SpecError, DataError))
 
+
+def _resume(args: argparse.Namespace) -> int:
+    if args.address is None:
+        from .loopback import keep_local_ray_on_loopback
+
+        keep_local_ray_on_loopback()
+    from trainables.datasets import DataError
+
+    from .launch import read_saved_spec, resume_study
+    from .spec import SpecError
+    from .storage import ExperimentFiles, storage_root
+
+    path = args.experiment.rstrip("/")
+    root, name = path.rsplit("/", 1) if "/" in path else (".", path)
+    try:
+        spec = read_saved_spec(ExperimentFiles(storage_root(root), name))
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"resuming {args.experiment} ({spec.name})", flush=True)
+    return _sweep(args, spec.name, lambda: resume_study(args.experiment, address=args.address), bad_input=(SpecError, DataError))
+
+
+def _sweep(args: argparse.Namespace, name: str, launch, bad_input: tuple = ()) -> int:
+    """Run or resume; print the summary; exit 0, 1 when every trial failed, 2 on input found bad late."""
     import pandas as pd
 
     from analysis import summarize
 
     started = time.perf_counter()
     try:
-        experiment, tidy = run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits)
+        experiment, tidy = launch()
     except ConnectionError as error:  # ray.init could not reach --address
         print(f"error: cannot connect to the Ray cluster at {args.address}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except bad_input as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     minutes = (time.perf_counter() - started) / 60
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
-        print(f"\n{spec.name}: {tidy['trial_id'].nunique()} trials in {minutes:.1f} min")
+        print(f"\n{name}: {tidy['trial_id'].nunique()} trials in {minutes:.1f} min")
         print(summarize(tidy).to_string(index=False))
-    print(f"\nexperiment: {experiment}\ntidy table: {experiment / 'tidy.csv'}")
+    print(f"\nexperiment: {experiment}\ntidy table: {experiment}/tidy.csv")
     failed = tidy.groupby("trial_id")["status"].last().eq("error").sum()
     return 1 if failed == tidy["trial_id"].nunique() else 0
 
@@ -112,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage-path", default=None, help="where results go (default: the spec's, $STUDY_STORAGE_PATH or ./study_results)")
     run.add_argument("--dry-run", action="store_true", help="print the trial plan and exit")
     run.set_defaults(handler=_run)
+    resume = commands.add_parser("resume", help="continue an interrupted study from its checkpoints")
+    resume.add_argument("experiment", help="the experiment folder (or storage URI) that `study run` made")
+    resume.add_argument("--address", default=None, help="address of a running Ray cluster (default: start Ray locally)")
+    resume.set_defaults(handler=_resume)
     for name, text in (
         ("report", "sensitivity report of one or more experiments (folders or storage URIs)"),
         ("compare", "fixed-vs-adaptive weighting report of one or more experiments"),

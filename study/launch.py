@@ -16,6 +16,7 @@ import pandas as pd
 import ray
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
+import optuna
 from ray.tune.search.optuna import OptunaSearch
 
 from analysis import load_experiment, summarize
@@ -26,12 +27,11 @@ from trainables.trainable import StudyTrainable
 from .design import OptunaSpace, trial_configs
 from .planned_search import PlannedSearch
 from .loopback import LOOPBACK_ONLY
-from .spec import SpecError, StudySpec
+from .spec import SpecError, StudySpec, parse_spec
+from .storage import DEFAULT_STORAGE, STORAGE_VARIABLE, ExperimentFiles, optuna_storage_url, shown_url, storage_root
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STORAGE = "study_results"
-STORAGE_VARIABLE = "STUDY_STORAGE_PATH"
 SPEC_FILE = "study_spec.json"  # the validated spec, beside Tune's files: reports read it (JSON, never pickles)
 RUN_FILE = "study_run.json"  # provenance: command, commit, machine, start, duration
 
@@ -57,10 +57,9 @@ def provenance() -> dict:
     }
 
 
-def storage_root(spec: StudySpec, override: str | None) -> Path:
+def choose_storage(spec: StudySpec, override: str | None) -> str:
     """Where results go: --storage-path, else the spec's, else $STUDY_STORAGE_PATH, else ./study_results."""
-    chosen = override or spec.storage_path or os.environ.get(STORAGE_VARIABLE) or DEFAULT_STORAGE
-    return Path(chosen).expanduser().resolve()
+    return storage_root(override or spec.storage_path or os.environ.get(STORAGE_VARIABLE) or DEFAULT_STORAGE)
 
 
 def init_ray(address: str | None = None, **options) -> None:
@@ -93,13 +92,20 @@ def load_data(spec: StudySpec) -> Splits:
     return load_dataset(spec.dataset.name, **spec.dataset.options)
 
 
-def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tune.Tuner:
-    trainable = tune.with_resources(
+def make_trainable(spec: StudySpec, splits: Splits):
+    return tune.with_resources(
         tune.with_parameters(StudyTrainable, splits=splits),
         {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu},
     )
+
+
+def build_tuner(spec: StudySpec, splits: Splits, storage: str, name: str, optuna_url: str | None = None) -> tune.Tuner:
+    trainable = make_trainable(spec, splits)
     if spec.search.kind == "optuna":
-        search = OptunaSearch(space=OptunaSpace(spec), metric=spec.metric, mode=spec.mode, seed=spec.search.seed)
+        search = OptunaSearch(
+            space=OptunaSpace(spec), metric=spec.metric, mode=spec.mode, seed=spec.search.seed,
+            study_name=name, storage=optuna.storages.RDBStorage(url=optuna_url) if optuna_url else None,
+        )
         num_samples = spec.search.samples
     else:
         configs = trial_configs(spec)
@@ -136,7 +142,7 @@ def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tu
         ),
         run_config=tune.RunConfig(
             name=name,
-            storage_path=str(storage),
+            storage_path=storage,
             checkpoint_config=tune.CheckpointConfig(
                 checkpoint_frequency=spec.checkpoint_every, checkpoint_at_end=True, num_to_keep=1
             ),
@@ -151,34 +157,72 @@ def build_tuner(spec: StudySpec, splits: Splits, storage: Path, name: str) -> tu
 
 def run_study(
     spec: StudySpec, address: str | None = None, storage_path: str | None = None, splits: Splits | None = None
-) -> tuple[Path, pd.DataFrame]:
-    """Run the study on local Ray (or the cluster at `address`); return the experiment path and tidy table.
+) -> tuple[str, pd.DataFrame]:
+    """Run the study on local Ray (or the cluster at `address`); return the experiment (path or URI) and tidy table.
 
     `splits`: the spec's dataset if the caller loaded it already (the CLI does, to fail early).
     """
     splits = splits if splits is not None else load_data(spec)
-    storage = storage_root(spec, storage_path)
-    storage.mkdir(parents=True, exist_ok=True)
+    storage = choose_storage(spec, storage_path)
     name = f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    files = ExperimentFiles(storage, name)
+    if files.exists():
+        raise SpecError(f"{files.path} exists already; nothing was overwritten")
+    files.create()
+    files.write_text(SPEC_FILE, json.dumps(spec.model_dump(mode="json"), indent=1))
+    optuna_url = optuna_storage_url(spec.search.storage, files, DEFAULT_STORAGE) if spec.search.kind == "optuna" else None
+    run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    if optuna_url:
+        run_info["optuna_storage"] = shown_url(optuna_url)
+    return files.path, _fit(spec, files, address, run_info, lambda: build_tuner(spec, splits, storage, name, optuna_url))
+
+
+def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.DataFrame]:
+    """Continue an interrupted study from its checkpoints: finished trials stay, the rest carry on."""
+    root, name = experiment.rstrip("/").rsplit("/", 1) if "/" in experiment.rstrip("/") else (".", experiment)
+    files = ExperimentFiles(storage_root(root), name)
+    spec = read_saved_spec(files)
+    splits = load_data(spec)
+    run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "resumed": True}
+
+    def restore() -> tune.Tuner:
+        if not tune.Tuner.can_restore(files.path):
+            raise SpecError(f"{files.path} has no Tune experiment state to resume from")
+        return tune.Tuner.restore(files.path, trainable=make_trainable(spec, splits), resume_errored=True)
+
+    return files.path, _fit(spec, files, address, run_info, restore)
+
+
+def read_saved_spec(files: ExperimentFiles) -> StudySpec:
+    """The spec a `study run` saved in the experiment, validated again."""
+    if not files.exists():
+        raise SpecError(f"no experiment at {files.path}")
+    if not files.has(SPEC_FILE):
+        raise SpecError(f"{files.path} has no {SPEC_FILE}: not an experiment that `study run` started")
+    try:
+        return parse_spec(json.loads(files.read_text(SPEC_FILE)), source=f"{files.path}/{SPEC_FILE}")
+    except json.JSONDecodeError as error:
+        raise SpecError(f"{files.path}/{SPEC_FILE} is not readable JSON: {error}") from error
+
+
+def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info: dict, make_tuner) -> pd.DataFrame:
+    """Run (or resume) the Tuner, record provenance, write the tidy table and summary beside the trials."""
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic table, with the columns chosen above
-    experiment = storage / name
-    experiment.mkdir(parents=True)
-    (experiment / SPEC_FILE).write_text(json.dumps(spec.model_dump(mode="json"), indent=1))
-    run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     started = time.perf_counter()
     started_here = not ray.is_initialized()
     if started_here:
         init_ray(address, log_to_driver=True)
     try:
-        tuner = build_tuner(spec, splits, storage, name)
-        tuner.fit()
+        make_tuner().fit()
     finally:
         if started_here:
             ray.shutdown()
         run_info["duration_s"] = round(time.perf_counter() - started, 1)
-        (experiment / RUN_FILE).write_text(json.dumps(run_info, indent=1))
-    tidy = load_experiment(experiment)
-    tidy.to_csv(experiment / "tidy.csv", index=False)
-    summarize(tidy).to_csv(experiment / "summary.csv", index=False)
-    return experiment, tidy
+        previous = json.loads(files.read_text(RUN_FILE)) if run_info.get("resumed") and files.has(RUN_FILE) else None
+        record = {**previous, "resumes": [*previous.get("resumes", []), run_info]} if previous else run_info
+        files.write_text(RUN_FILE, json.dumps(record, indent=1))
+    tidy = load_experiment(files.path)
+    files.write_text("tidy.csv", tidy.to_csv(index=False))
+    files.write_text("summary.csv", summarize(tidy).to_csv(index=False))
+    return tidy

@@ -156,12 +156,27 @@ class DatasetEntry(_Strict):
         return self
 
 
+def _check_rdb_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as error:
+        raise ValueError(f"search.storage {url!r} is not a database URL (e.g. sqlite:///study.db, postgresql://user@host/db): {error}") from None
+    if backend not in ("sqlite", "postgresql", "mysql"):
+        raise ValueError(f"search.storage: Optuna's RDB storage takes sqlite, postgresql or mysql URLs, got {backend!r}")
+
+
 class SearchEntry(_Strict):
     """grid: every grid point; quasi_random: `samples` Sobol points; optuna: `samples` TPE trials."""
 
     kind: Literal["grid", "quasi_random", "optuna"] = "grid"
     samples: int | None = Field(default=None, ge=1)
     seed: int = 0
+    # Optuna's RDB storage for the searcher (optuna only): e.g. postgresql://user@host/db for a
+    # cluster; default SQLite beside the results, so a study can be resumed and inspected
+    storage: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "SearchEntry":
@@ -169,6 +184,10 @@ class SearchEntry(_Strict):
             raise ValueError(f"search kind {self.kind} needs samples (how many points or trials)")
         if self.kind == "grid" and self.samples is not None:
             raise ValueError("a grid search takes its size from the weights' points; drop samples")
+        if self.storage is not None:
+            if self.kind != "optuna":
+                raise ValueError("search.storage holds an Optuna study: it needs kind optuna")
+            _check_rdb_url(self.storage)
         return self
 
 

@@ -1,6 +1,7 @@
 """Integration: real sweeps on local Ray (slow: starts Ray once for the module)."""
 
 import json
+from pathlib import Path
 
 import pytest
 import ray
@@ -37,6 +38,7 @@ def test_optuna_asha_sweep_writes_the_tidy_table(local_ray, tmp_path):
         }
     )
     experiment, tidy = run_study(spec, storage_path=str(tmp_path))
+    experiment = Path(experiment)
     assert (experiment / "tidy.csv").exists()
     assert tidy["trial_id"].nunique() == 5
     for column in ["trial_id", "status", "epoch", "config/method", "config/weighting", "config/weights/gamma", "config/seed",
@@ -47,6 +49,12 @@ def test_optuna_asha_sweep_writes_the_tidy_table(local_ray, tmp_path):
     assert (tidy.groupby("trial_id").size() == epochs).all()  # one row per trial and epoch
     assert set(tidy["status"]) <= {"finished", "early_stopped"}
     assert tidy["recon_bce"].notna().all()
+    # the searcher's study lives in SQLite beside the results, readable by Optuna (and its dashboard)
+    import optuna
+
+    study = optuna.load_study(study_name=experiment.name, storage=f"sqlite:///{experiment / 'optuna.db'}")
+    assert len(study.trials) == 5
+    assert json.loads((experiment / "study_run.json").read_text())["optuna_storage"].startswith("sqlite:///")
 
 
 def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
@@ -64,6 +72,7 @@ def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
         }
     )
     experiment, tidy = run_study(spec, storage_path=str(tmp_path))
+    experiment = Path(experiment)
     final = tidy.groupby("trial_id").tail(1)
     assert len(final) == 5 and (final["status"] == "finished").all()
     assert sorted(final["config/method"]) == ["beta_vae"] + ["factor_vae"] * 4

@@ -85,3 +85,11 @@ def test_loading_never_unpickles_files_from_a_results_path(tmp_path):
     tidy = load_experiment(tmp_path)
     assert tidy["mig"].tolist() == [0.1]
     assert not marker.exists()
+
+
+def test_epochs_reported_again_after_a_restore_count_once(tmp_path):
+    rows = [{"training_iteration": 1, "mig": 0.1}, {"training_iteration": 2, "mig": 0.2},
+            {"training_iteration": 2, "mig": 0.25}, {"training_iteration": 3, "mig": 0.3}]  # crashed after 2, restored from 1... then 2 again
+    write_trial(tmp_path, "a", {**config(1.0, 0), "epochs": 3}, rows)
+    tidy = load_experiment(tmp_path)
+    assert tidy["epoch"].tolist() == [1, 2, 3] and tidy["mig"].tolist() == [0.1, 0.25, 0.3]
