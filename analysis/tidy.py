@@ -6,9 +6,11 @@ An experiment is a local folder or any URI Ray Tune's storage takes (`s3://`, `g
 pickles, so a results path cannot run code.
 
 Columns: `experiment`, `trial_id`, `status`, `epoch`, the trial config flattened as
-`config/...` (e.g. `config/weights/gamma`), then every reported metric. Every trial is kept,
+`config/...` (e.g. `config/weights/gamma`), then every reported metric, and `error` (the last exception Tune recorded
+for the trial: what ended a failed trial, or what a retried one recovered from). Every trial is kept,
 labelled by how it ended:
-- `error`: the trial raised (Tune's error file, or its state says ERROR);
+- `error`: the trial raised and was not recovered by its retries (Tune's state says ERROR; without
+  the state, an error file and no finish);
 - `diverged`: a non-finite loss ended it; its last metrics are kept;
 - `finished`: it reached the configured epochs;
 - `early_stopped`: Tune terminated it before that (the ASHA scheduler stopped it at a rung);
@@ -95,12 +97,14 @@ def _tune_states(location: Location, entries: list[pafs.FileInfo]) -> dict[str, 
 
 
 def _trial_status(rows: list[dict], config: dict, has_error_file: bool, tune_status: str) -> str:
-    if has_error_file or tune_status == "ERROR":
+    if tune_status == "ERROR":
         return "error"
     if rows and rows[-1].get("diverged"):
         return "diverged"
     if rows and rows[-1].get("training_iteration", 0) >= config.get("epochs", float("inf")):
-        return "finished"
+        return "finished"  # possibly after retries: Tune keeps the error file of a recovered failure
+    if has_error_file and not tune_status:
+        return "error"
     if tune_status == "TERMINATED":
         return "early_stopped"
     return "unfinished"
@@ -130,6 +134,9 @@ def _read_trial(location: Location, trial_path: str, tune_status: str) -> pd.Dat
         frame = pd.concat([flat_config.loc[flat_config.index.repeat(len(metrics))].reset_index(drop=True), metrics], axis=1)
         frame.insert(0, "trial_id", trial_id)
         frame.insert(1, "status", status)
+    if "error.txt" in files:  # Tune's traceback, text: its last line names the exception
+        lines = [line for line in location.read_text(posixpath.join(trial_path, "error.txt")).splitlines() if line.strip()]
+        frame["error"] = lines[-1].strip() if lines else "error"
     frame["trial_dir"] = name
     return frame
 

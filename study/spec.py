@@ -198,10 +198,17 @@ class SchedulerEntry(_Strict):
 
 
 class FaultInjection(_Strict):
-    """For testing fault handling: trials with these seeds raise at this epoch, every time they reach it."""
+    """For testing fault handling: trials with these seeds fail for real at this epoch.
+
+    kind raise: a RuntimeError; oom: an allocation no device can serve (the allocator's own
+    out-of-memory error). times: how often in all (counted in marker files in the trial's working
+    directory, so retries on the same node see them); None: every time the epoch is reached.
+    """
 
     raise_at_epoch: int = Field(ge=1)
     seeds: list[int] = Field(min_length=1)
+    kind: Literal["raise", "oom"] = "raise"
+    times: int | None = Field(default=None, ge=1)
 
 
 class Resources(_Strict):

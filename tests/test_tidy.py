@@ -41,6 +41,7 @@ def test_tidy_table_rows_columns_and_statuses(tmp_path):
     status = final_rows(tidy).set_index("trial_id")["status"].to_dict()
     assert status == {"a": "finished", "b": "early_stopped", "c": "error", "d": "diverged", "f": "unfinished"}
     assert [path.rsplit("/", 1)[-1] for path, _ in tidy.attrs["skipped"]] == ["e"]
+    assert final_rows(tidy).set_index("trial_id").loc["c", "error"] == "RuntimeError: boom"
 
     table = summarize(tidy)
     row = table[(table["gamma"] == 1.0)].iloc[0]

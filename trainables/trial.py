@@ -7,13 +7,14 @@ Trial config keys (a study's design fills them in):
   method, weighting ("fixed" | "adaptive" | "annealed"), weights {name: value}, seed,
   options {method options}, controller {ControllerSettings fields}, epochs, batch_size,
   eval_size, eval_every, dataset (a label; the data itself comes as tensors), and fault
-  (None, or {raise_at_epoch, seeds}: a testing hook that makes those seeds raise at that epoch).
+  (None, or the spec's fault_injection: a testing hook that makes those seeds fail at that epoch).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -104,7 +105,7 @@ class Trial:
         """One pass over the shuffled training set, then evaluation; returns the epoch's metrics."""
         fault = self.config.get("fault")
         if fault and self.seed in fault["seeds"] and self.epoch + 1 == fault["raise_at_epoch"]:
-            raise RuntimeError(f"injected fault: seed {self.seed} raises at epoch {self.epoch + 1} (spec fault_injection)")
+            self._inject_fault(fault)
         started = time.perf_counter()
         images = self.data.train_images
         order = torch.randperm(len(images), generator=self.generator, device=self.device)
@@ -138,6 +139,20 @@ class Trial:
         metrics["time/eval_s"] = time.perf_counter() - trained
         metrics["diverged"] = diverged
         return metrics
+
+    def _inject_fault(self, fault: dict[str, Any]) -> None:
+        """The spec's fault_injection: fail for real, unless it has failed `times` times already."""
+        times = fault.get("times")
+        if times is not None:
+            marker = Path.cwd() / f".injected-fault-seed{self.seed}-epoch{self.epoch + 1}"
+            count = len(marker.read_text().splitlines()) if marker.exists() else 0
+            if count >= times:
+                return
+            with marker.open("a") as record:
+                record.write("failed\n")
+        if fault.get("kind", "raise") == "oom":
+            torch.empty(1 << 60, dtype=torch.uint8, device=self.device)  # 1 EiB: the allocator refuses
+        raise RuntimeError(f"injected fault: seed {self.seed} raises at epoch {self.epoch + 1} (spec fault_injection)")
 
     @property
     def finished(self) -> bool:
