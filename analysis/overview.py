@@ -67,10 +67,13 @@ def add_overview(report: Report, tidy: pd.DataFrame, metadata: dict[str, dict]) 
             search = spec.get("search", {}).get("kind", "?")
             scheduler = spec.get("scheduler", {}).get("kind", "?")
             dataset = spec.get("dataset", {}).get("name", "?")
+            resumes = run.get("resumes", [])
+            minutes = sum(r.get("duration_s", 0.0) for r in [run, *resumes]) / 60
+            resumed = f", resumed {len(resumes)} time(s) (the first run's time is lost when its driver was killed)" if resumes else ""
             report.text(
                 f"{name}: dataset {dataset}, search {search}, scheduler {scheduler}; "
                 f"command `{run.get('command', '?')}`, commit {run.get('commit', '?')[:12]}, started {run.get('started', '?')}, "
-                f"{run.get('duration_s', float('nan')) / 60:.1f} min on {run.get('machine', '?')}."
+                f"{minutes:.1f} min on {run.get('machine', '?')}{resumed}."
             )
         else:
             report.text(f"{name}: no study_spec.json / study_run.json (not launched by `study run`); provenance unknown.")

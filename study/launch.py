@@ -174,6 +174,7 @@ def run_study(
     run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     if optuna_url:
         run_info["optuna_storage"] = shown_url(optuna_url)
+    files.write_text(RUN_FILE, json.dumps(run_info, indent=1))  # now, so a killed driver leaves its provenance
     return files.path, _fit(spec, files, address, run_info, lambda: build_tuner(spec, splits, storage, name, optuna_url))
 
 
@@ -221,7 +222,7 @@ def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info:
         run_info["duration_s"] = round(time.perf_counter() - started, 1)
         previous = json.loads(files.read_text(RUN_FILE)) if run_info.get("resumed") and files.has(RUN_FILE) else None
         record = {**previous, "resumes": [*previous.get("resumes", []), run_info]} if previous else run_info
-        files.write_text(RUN_FILE, json.dumps(record, indent=1))
+        files.write_text(RUN_FILE, json.dumps(record, indent=1))  # a resumed run appends, the first run's stays
     tidy = load_experiment(files.path)
     files.write_text("tidy.csv", tidy.to_csv(index=False))
     files.write_text("summary.csv", summarize(tidy).to_csv(index=False))
