@@ -117,7 +117,11 @@ def test_resume_after_the_driver_is_killed(tmp_path):
 def test_a_worker_node_dies_and_its_trial_finishes_on_the_head(tmp_path, monkeypatch):
     from ray.cluster_utils import Cluster
 
-    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))
+    import shutil
+    import tempfile
+
+    ray_tmp = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
     worker = cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
@@ -145,6 +149,7 @@ def test_a_worker_node_dies_and_its_trial_finishes_on_the_head(tmp_path, monkeyp
     finally:
         ray.shutdown()
         cluster.shutdown()
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     assert removed, "the worker node was never removed"
     final = final_rows(tidy)
     assert len(final) == 4 and (final["status"] == "finished").all()
