@@ -10,7 +10,7 @@ import pandas as pd
 from . import figures
 from .adaptive import DEFINITIONS, compare_fixed_adaptive, default_direction
 from .overview import add_overview, experiment_metadata
-from .report import Report
+from .report import Report, check_out_dir
 from .tidy import final_rows, load_experiment
 
 # metrics compared when present, the first present one in full (figures), the rest as a table
@@ -34,6 +34,7 @@ def _metrics(tidy: pd.DataFrame, requested: list[str] | None) -> list[str]:
 
 def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | None = None, method: str | None = None) -> dict[str, Path]:
     """Load the experiments, compare fixed with adaptive weighting, write the report into `out`."""
+    check_out_dir(out)
     tidy = load_experiment(*paths)
     metadata = {Path(str(p).rstrip("/")).name: experiment_metadata(str(p)) for p in paths}
     candidates = methods_run_both_ways(tidy)

@@ -29,6 +29,19 @@ dl dt { font-weight: 600; } dl dd { margin: 0 0 0.4em 1.5em; }
 """
 
 
+REPORT_ENTRIES = {"report.md", "report.html", "tables", "figures"}
+
+
+def check_out_dir(out: str | Path) -> None:
+    """A report may replace an earlier report in `out`, never anything else that lives there."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; nothing was overwritten")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_ENTRIES) if out.is_dir() else []
+    if foreign:
+        raise ValueError(f"--out {out} holds other files ({', '.join(foreign[:5])}); choose an empty or new folder, nothing was overwritten")
+
+
 def _format(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):

@@ -12,7 +12,7 @@ from . import figures
 from .importance import INDEX_DEFINITIONS as IMPORTANCE_DEFINITIONS
 from .importance import weight_importance
 from .overview import add_overview, experiment_metadata, guided_search
-from .report import Report
+from .report import Report, check_out_dir
 from .sensitivity import INDEX_DEFINITIONS, metric_mode, ranking_agreement, rung_table, sensitivity_indices, trial_values
 from .tidy import Location, final_rows, load_experiment
 
@@ -79,6 +79,7 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
 
     `defaults`: each method's default weights ({method: {weight: value}}), for tunability.
     """
+    check_out_dir(out)
     tidy = load_experiment(*paths)
     names = [Path(str(p).rstrip("/")).name for p in paths]
     metadata = {name: experiment_metadata(str(p)) for name, p in zip(names, paths)}

@@ -69,9 +69,11 @@ def _resume(args: argparse.Namespace) -> int:
 
     path = args.experiment.rstrip("/")
     root, name = path.rsplit("/", 1) if "/" in path else (".", path)
+    from analysis.tidy import ExperimentError
+
     try:
         spec = read_saved_spec(ExperimentFiles(storage_root(root), name))
-    except SpecError as error:
+    except (SpecError, ExperimentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"resuming {args.experiment} ({spec.name})", flush=True)

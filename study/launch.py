@@ -20,6 +20,7 @@ import optuna
 from ray.tune.search.optuna import OptunaSearch
 
 from analysis import load_experiment, summarize
+from analysis.tidy import ExperimentError
 from trainables.datasets import Splits, load_dataset
 from trainables.methods import METHODS
 from trainables.trainable import StudyTrainable
@@ -161,21 +162,31 @@ def run_study(
     """Run the study on local Ray (or the cluster at `address`); return the experiment (path or URI) and tidy table.
 
     `splits`: the spec's dataset if the caller loaded it already (the CLI does, to fail early).
+    Nothing is written before the cluster is known to fit a trial; an existing experiment is never overwritten.
     """
     splits = splits if splits is not None else load_data(spec)
     storage = choose_storage(spec, storage_path)
     name = f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    files = ExperimentFiles(storage, name)
+    try:
+        files = ExperimentFiles(storage, name)
+    except ExperimentError as error:
+        raise SpecError(f"storage path: {error}") from error
     if files.exists():
         raise SpecError(f"{files.path} exists already; nothing was overwritten")
-    files.create()
-    files.write_text(SPEC_FILE, json.dumps(spec.model_dump(mode="json"), indent=1))
-    optuna_url = optuna_storage_url(spec.search.storage, files, DEFAULT_STORAGE) if spec.search.kind == "optuna" else None
+    optuna_url = None
     run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    if optuna_url:
-        run_info["optuna_storage"] = shown_url(optuna_url)
-    files.write_text(RUN_FILE, json.dumps(run_info, indent=1))  # now, so a killed driver leaves its provenance
-    return files.path, _fit(spec, files, address, run_info, lambda: build_tuner(spec, splits, storage, name, optuna_url))
+
+    def prepare() -> None:
+        nonlocal optuna_url
+        check_resources(spec)
+        files.create()
+        files.write_text(SPEC_FILE, json.dumps(spec.model_dump(mode="json"), indent=1))
+        if spec.search.kind == "optuna":
+            optuna_url = optuna_storage_url(spec.search.storage, files, DEFAULT_STORAGE)
+            run_info["optuna_storage"] = shown_url(optuna_url)
+        files.write_text(RUN_FILE, json.dumps(run_info, indent=1))  # now, so a killed driver leaves its provenance
+
+    return files.path, _fit(spec, files, address, run_info, prepare, lambda: build_tuner(spec, splits, storage, name, optuna_url))
 
 
 def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.DataFrame]:
@@ -183,15 +194,30 @@ def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.D
     root, name = experiment.rstrip("/").rsplit("/", 1) if "/" in experiment.rstrip("/") else (".", experiment)
     files = ExperimentFiles(storage_root(root), name)
     spec = read_saved_spec(files)
+    if not tune.Tuner.can_restore(files.path):
+        raise SpecError(f"{files.path} has no Tune experiment state to resume from")
     splits = load_data(spec)
     run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "resumed": True}
 
     def restore() -> tune.Tuner:
-        if not tune.Tuner.can_restore(files.path):
-            raise SpecError(f"{files.path} has no Tune experiment state to resume from")
-        return tune.Tuner.restore(files.path, trainable=make_trainable(spec, splits), resume_errored=True)
+        try:
+            return tune.Tuner.restore(files.path, trainable=make_trainable(spec, splits), resume_errored=True)
+        except Exception as error:  # Tune's state unreadable: a damaged or foreign experiment
+            raise SpecError(f"cannot resume {files.path}: Tune's experiment state is unreadable ({type(error).__name__}: {error})") from error
 
-    return files.path, _fit(spec, files, address, run_info, restore)
+    return files.path, _fit(spec, files, address, run_info, lambda: check_resources(spec), restore)
+
+
+def check_resources(spec: StudySpec) -> None:
+    """Refuse a trial that no node of the cluster can hold: Tune would wait for it forever."""
+    nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+    need_cpu, need_gpu = spec.resources.cpu, spec.resources.gpu
+    if not any(r.get("CPU", 0) >= need_cpu and r.get("GPU", 0) >= need_gpu for r in nodes):
+        largest = max(nodes, key=lambda r: (r.get("GPU", 0), r.get("CPU", 0)), default={})
+        raise SpecError(
+            f"resources: a trial asks for {need_cpu:g} CPU and {need_gpu:g} GPU, but no node of this Ray cluster has that "
+            f"({len(nodes)} node(s); the largest: {largest.get('CPU', 0):g} CPU, {largest.get('GPU', 0):g} GPU)"
+        )
 
 
 def read_saved_spec(files: ExperimentFiles) -> StudySpec:
@@ -206,8 +232,10 @@ def read_saved_spec(files: ExperimentFiles) -> StudySpec:
         raise SpecError(f"{files.path}/{SPEC_FILE} is not readable JSON: {error}") from error
 
 
-def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info: dict, make_tuner) -> pd.DataFrame:
-    """Run (or resume) the Tuner, record provenance, write the tidy table and summary beside the trials."""
+def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info: dict, prepare, make_tuner) -> pd.DataFrame:
+    """Run (or resume) the Tuner, record provenance, write the tidy table and summary beside the trials.
+
+    `prepare` runs once Ray is up and before any trial: checks against the cluster, first files."""
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic table, with the columns chosen above
     started = time.perf_counter()
@@ -215,7 +243,14 @@ def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info:
     if started_here:
         init_ray(address, log_to_driver=True)
     try:
-        make_tuner().fit()
+        prepare()
+        tuner = make_tuner()
+    except BaseException:
+        if started_here:
+            ray.shutdown()
+        raise
+    try:
+        tuner.fit()
     finally:
         if started_here:
             ray.shutdown()

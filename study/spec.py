@@ -235,6 +235,8 @@ class StudySpec(_Strict):
     max_concurrent: int | None = Field(default=None, ge=1)
     reuse_actors: bool = True
     storage_path: str | None = None
+    # the budget: the most trials this study may run (a design larger than this is refused)
+    max_trials: int | None = Field(default=None, ge=1)
     fault_injection: FaultInjection | None = None
 
     @field_validator("seeds")
@@ -246,6 +248,13 @@ class StudySpec(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> "StudySpec":
+        if self.max_trials is not None:
+            from .design import trial_configs  # here: design imports this module
+
+            planned = self.search.samples if self.search.kind == "optuna" else len(trial_configs(self))
+            if planned > self.max_trials:
+                raise ValueError(f"the design has {planned} trials, more than max_trials {self.max_trials}: "
+                                 "fewer weight points, seeds or weighting modes, or raise max_trials")
         if self.metric not in EVAL_KEYS and not self.metric.startswith(REPORTED_PREFIXES):
             raise ValueError(f"metric {self.metric!r} is not reported; use one of {', '.join(EVAL_KEYS)} or a loss/... key")
         if self.scheduler.kind == "asha" and self.metric in EVAL_KEYS and self.eval_every != 1:

@@ -1,0 +1,112 @@
+"""Bad input, table-driven through the `study` command: each case exits with code 2 and a message
+naming the problem, starts no trial, and leaves every existing file as it was."""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from study.cli import main
+
+SPRITES = {"name": "dsprites", "options": {"resolution": 16, "sizes": {"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4}}}
+GOOD = {"name": "t", "dataset": SPRITES, "methods": [{"name": "factor_vae", "weights": {"gamma": {"values": [2, 20]}}}], "seeds": [0], "epochs": 1}
+
+
+def spec(**changes):
+    return {**GOOD, **changes}
+
+
+def method(**changes):
+    return [{**GOOD["methods"][0], **changes}]
+
+
+def write_spec(tmp, content):
+    path = tmp / "spec.yaml"
+    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+    return path
+
+
+def run_with(content):
+    return lambda tmp: ["run", str(write_spec(tmp, content)), "--storage-path", str(tmp / "results")]
+
+
+def fake_experiment(tmp, *, spec_text=None, tune_state=None, trials=True, modes=("fixed",)):
+    """An experiment folder made of the files `study run` and Tune write, with the parts a case needs."""
+    folder = tmp / "results" / "exp-1"
+    folder.mkdir(parents=True)
+    if spec_text is not None:
+        (folder / "study_spec.json").write_text(spec_text)
+    if tune_state is not None:
+        (folder / "experiment_state-2026-01-01_00-00-00.json").write_text(tune_state)
+        (folder / "tuner.pkl").write_bytes(b"not a pickle")
+    if trials:
+        for i, mode in enumerate(modes):
+            trial = folder / f"trial_{i}"
+            trial.mkdir()
+            config = {"method": "factor_vae", "weighting": mode, "weights": {"gamma": 2.0}, "seed": 0, "epochs": 1}
+            (trial / "params.json").write_text(json.dumps(config))
+            (trial / "result.json").write_text(json.dumps({"training_iteration": 1, "mig": 0.1, "trial_id": f"t{i}"}) + "\n")
+    return folder
+
+
+def report_into_foreign_folder(tmp):
+    experiment = fake_experiment(tmp)
+    out = tmp / "results" / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    return ["report", str(experiment), "--out", str(out)]
+
+
+CASES = [
+    ("unknown method", run_with(spec(methods=method(name="vae_9000"))), r"unknown method 'vae_9000'"),
+    ("unknown dataset", run_with(spec(dataset={"name": "imagenet"})), r"unknown dataset 'imagenet'"),
+    ("wrong type", run_with(spec(epochs="ten")), r"epochs"),
+    ("unknown key", run_with(spec(colour="red")), r"colour: unknown key"),
+    ("inverted range", run_with(spec(methods=method(weights={"gamma": {"low": 10, "high": 1}}))), r"inverted range"),
+    ("weight of another method", run_with(spec(methods=method(weights={"beta": {"values": [1]}}))), r"no weight 'beta'"),
+    ("grid too large for the budget", run_with(spec(seeds=[0, 1, 2], max_trials=4)), r"6 trials, more than max_trials 4"),
+    ("adaptive without a discriminator", run_with(spec(methods=[{"name": "beta_vae", "weighting": ["adaptive"]}])), r"no discriminator"),
+    ("option a method refuses", run_with(spec(methods=[{"name": "aae", "options": {"clusters": 1}}])), r"at least 2 clusters"),
+    ("unknown dataset option", run_with(spec(dataset={"name": "dsprites", "options": {"colour": 1}})), r"dsprites has no option"),
+    ("missing data files", lambda tmp: run_with(spec(dataset={"name": "mnist", "options": {"root": str(tmp / "nodata")}}))(tmp), r"MNIST/raw"),
+    ("bad optuna storage", run_with(spec(search={"kind": "optuna", "samples": 2, "storage": "redis://x"})), r"search.storage"),
+    ("fault seeds not in the study", run_with(spec(fault_injection={"raise_at_epoch": 1, "seeds": [7]})), r"fault_injection.seeds"),
+    ("more CPUs than any node", run_with(spec(resources={"cpu": 64})), r"asks for 64 CPU.*no node"),
+    ("a GPU on a CPU cluster", run_with(spec(resources={"cpu": 1, "gpu": 1})), r"1 GPU.*no node"),
+    ("unsupported storage URI", lambda tmp: ["run", str(write_spec(tmp, GOOD)), "--storage-path", "nosuchscheme://bucket/x"], r"storage path"),
+    ("spec file missing", lambda tmp: ["run", str(tmp / "absent.yaml")], r"absent.yaml"),
+    ("YAML syntax error", run_with("name: [unclosed\n"), r"YAML|yaml|parse"),
+    ("YAML python tag", run_with("name: !!python/object/apply:os.getcwd []\n"), r"python/object"),
+    ("resume: not an experiment", lambda tmp: ["resume", str((tmp / "results").mkdir() or tmp / "results")], r"no study_spec.json"),
+    ("resume: no Tune state", lambda tmp: ["resume", str(fake_experiment(tmp, spec_text=json.dumps(GOOD)))], r"no Tune experiment state"),
+    ("resume: unreadable spec", lambda tmp: ["resume", str(fake_experiment(tmp, spec_text="{broken"))], r"not readable JSON"),
+    ("resume: foreign Tune state", lambda tmp: ["resume", str(fake_experiment(tmp, spec_text=json.dumps(GOOD), tune_state="{garbage"))], r"cannot resume|unreadable"),
+    ("report: not an experiment", lambda tmp: ["report", str((tmp / "results").mkdir() or tmp / "results"), "--out", str(tmp / "r")], r"no trial directories"),
+    ("report: unknown metric", lambda tmp: ["report", str(fake_experiment(tmp)), "--metric", "nope", "--out", str(tmp / "r")], r"nope"),
+    ("compare: nothing run both ways", lambda tmp: ["compare", str(fake_experiment(tmp)), "--out", str(tmp / "r")], r"no method was run both fixed and adaptive"),
+    ("report into a folder of other files", report_into_foreign_folder, r"holds other files.*nothing was overwritten"),
+]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir" for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("argv,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_names_the_problem_and_changes_nothing(tmp_path, capsys, argv, message):
+    args = argv(tmp_path)
+    before = snapshot(tmp_path)
+    assert main(args) == 2
+    stderr = capsys.readouterr().err
+    assert "error:" in stderr, stderr
+    error = stderr[stderr.index("error:"):]  # Ray may print a banner first
+    assert re.search(message, error), error
+    assert snapshot(tmp_path) == before  # nothing written: no experiment, no report, no file touched
+    assert not list(tmp_path.rglob("study_run.json"))  # no trial was started
+
+
+def test_the_table_has_at_least_twenty_cases():
+    assert len(CASES) >= 20
