@@ -81,6 +81,7 @@ def weight_trajectories(tidy: pd.DataFrame, method: str, weight: str) -> Figure:
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     sns.lineplot(data=data, x="epoch", y=f"weight/{weight}", hue="start", style="config/weighting", units="trial_id", estimator=None, ax=ax, linewidth=1.2)
     ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel(f"{weight} (end of epoch)")
     ax.set_title(f"{method}: {weight} over training, per trial", fontsize=10)
     ax.legend(fontsize=7, ncol=2)

@@ -86,7 +86,7 @@ def add_overview(report: Report, tidy: pd.DataFrame, metadata: dict[str, dict]) 
             "finished": "reached the configured epochs.",
             "early_stopped": "stopped by the ASHA scheduler at a rung; compared only at budgets it reached.",
             "diverged": "a loss became NaN or infinite; an outcome of its weights, counted in divergence rates.",
-            "error": "the trial raised (after its retries); it has no final metrics.",
+            "error": "the trial raised and its retries did not recover it; it keeps the metrics of its last reported epoch.",
             "unfinished": "had not ended when the experiment was last saved.",
         }
     )
