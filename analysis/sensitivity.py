@@ -156,6 +156,12 @@ def _evaluated_epochs(frame: pd.DataFrame, metric: str) -> dict[str, np.ndarray]
     return {m: np.sort(g["epoch"].unique()) for m, g in finite.groupby("config/method")}
 
 
+def evaluated_budgets(frame: pd.DataFrame, metric: str) -> dict[str, list[int]]:
+    """Per method, every epoch at which the metric was evaluated: the budgets early stopping could have used."""
+    validate_frame(frame, metric)
+    return {method: [int(e) for e in epochs] for method, epochs in _evaluated_epochs(frame, metric).items()}
+
+
 def _comparable(summary: pd.DataFrame) -> pd.Series:
     """Trials that must all have reached a budget: neither errored, diverged nor silent."""
     return (summary["status"] != "error") & summary["diverged_epoch"].isna() & (summary["last_epoch"] >= 1)

@@ -13,7 +13,7 @@ from .importance import INDEX_DEFINITIONS as IMPORTANCE_DEFINITIONS
 from .importance import weight_importance
 from .overview import add_overview, experiment_metadata, guided_search
 from .report import Report, check_out_dir
-from .sensitivity import INDEX_DEFINITIONS, metric_mode, ranking_agreement, rung_table, sensitivity_indices, trial_values
+from .sensitivity import INDEX_DEFINITIONS, evaluated_budgets, metric_mode, ranking_agreement, rung_table, sensitivity_indices, trial_values
 from .tidy import Location, final_rows, load_experiment
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
         indices = sensitivity_indices(tidy, metric, defaults=defaults)
         all_indices.append(indices)
         all_importance.append(weight_importance(tidy, metric, guided=guided))
-        all_agreement.append(ranking_agreement(tidy, metric))
+        all_agreement.append(ranking_agreement(tidy, metric, budgets=evaluated_budgets(tidy, metric)))
         if (final_rows(tidy)["status"] == "early_stopped").any():
             all_rungs.append(rung_table(tidy, metric))
     indices = pd.concat(all_indices, ignore_index=True)
@@ -143,8 +143,8 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
         report.figure("importance", figures.importance_bars(importance[importance["metric"] == chosen[0]]), caption=f"weight importance for {chosen[0]}")
 
     report.heading("Do early budgets predict the final ranking?")
-    report.text("Spearman correlation between the trials' ranking at each budget and at the final budget: early stopping "
-                "(ASHA) is only sound for a metric whose early ranking holds.")
+    report.text("Spearman correlation between the trials' ranking at each evaluated epoch and at the final budget, per "
+                "method and mode: early stopping (ASHA) is only sound for a metric whose early ranking holds.")
     report.table("ranking-agreement", agreement, caption="ranking agreement between budgets")
     if all_rungs:
         report.table("rungs", pd.concat(all_rungs, ignore_index=True), caption="indices at each rung budget (only trials that reached it)", show_rows=0)

@@ -292,3 +292,14 @@ def test_inputs_are_validated_with_clear_errors():
         weight_importance(frame, "mig", guided=False, evaluators=("shap",))
     with pytest.raises(ValueError, match="positive"):
         sensitivity_indices(frame.assign(**{"config/weights/gamma": 0.0}), "mig")
+
+
+def test_evaluated_budgets_are_the_epochs_with_a_metric():
+    from analysis.sensitivity import evaluated_budgets
+
+    rows = []
+    for trial, (method, seed) in enumerate([("a", 0), ("a", 1), ("b", 0)]):
+        for epoch in (1, 2, 3, 4):
+            rows.append({"trial_id": f"t{trial}", "status": "finished", "epoch": epoch, "config/method": method, "config/weighting": "fixed",
+                         "config/seed": seed, "config/epochs": 4, "config/weights/g": 1.0, "mig": 0.1 * epoch if epoch % 2 == 0 or method == "b" else float("nan")})
+    assert evaluated_budgets(pd.DataFrame(rows), "mig") == {"a": [2, 4], "b": [1, 2, 3, 4]}
