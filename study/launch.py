@@ -64,14 +64,16 @@ def choose_storage(spec: StudySpec, override: str | None) -> str:
 
 
 def init_ray(address: str | None = None, **options) -> None:
-    """Connect to the cluster at `address`, or start a local Ray.
+    """Connect to the cluster at `address`, or start a new local Ray.
 
     A local Ray listens on 127.0.0.1 only if `LOOPBACK_ONLY` was set to 0 before `ray` was first
     imported (Ray reads it at import): `study run` does that, see `study.loopback`.
     """
     if address is None and os.environ.get(LOOPBACK_ONLY) != "0":
         log.warning("local Ray will listen on every network interface: set %s=0 before importing ray to keep it on 127.0.0.1", LOOPBACK_ONLY)
-    ray.init(address=address, include_dashboard=False, configure_logging=False, **options)
+    # "local": always a new instance of our own; without it ray.init attaches to whatever cluster
+    # `ray start` last left on this machine (/tmp/ray/ray_current_cluster), even a dead one
+    ray.init(address=address or "local", include_dashboard=False, configure_logging=False, **options)
 
 
 def check_methods(spec: StudySpec, splits: Splits) -> None:

@@ -96,3 +96,4 @@ def test_local_ray_listens_on_loopback_only(local_ray):
     assert {p.name() for p in services} == {"gcs_server", "raylet"}
     listening = [c.laddr.ip for p in services for c in p.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
     assert listening and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for ip in listening), listening
+
