@@ -97,3 +97,27 @@ def test_local_ray_listens_on_loopback_only(local_ray):
     listening = [c.laddr.ip for p in services for c in p.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
     assert listening and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for ip in listening), listening
 
+
+
+def test_results_go_to_a_storage_uri(local_ray, tmp_path):
+    """A storage URI (here file://, the same code path as s3:// or gs://): Tune's trials and the
+    study's own files land there, and the report reads them back through the URI."""
+    spec = parse_spec(
+        {
+            "name": "uri",
+            "dataset": SPRITES,
+            "methods": [{"name": "beta_vae", "weights": {"beta": {"values": [1, 4]}}, "options": {"lr": 0.001}}],
+            "seeds": [0],
+            "epochs": 1,
+            "batch_size": 32,
+        }
+    )
+    experiment, tidy = run_study(spec, storage_path=f"file://{tmp_path}/bucket")
+    assert experiment.startswith("file://") and len(tidy) == 2
+    folder = next((tmp_path / "bucket").glob("uri-*"))
+    assert {"study_spec.json", "study_run.json", "tidy.csv", "summary.csv"} <= {p.name for p in folder.iterdir()}
+    assert len([p for p in folder.iterdir() if (p / "params.json").exists()]) == 2
+    from study.cli import main
+
+    assert main(["report", experiment, "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "report.html").stat().st_size > 0
