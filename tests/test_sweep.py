@@ -86,7 +86,8 @@ def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
     saved = json.loads((experiment / "study_spec.json").read_text())
     assert saved["name"] == "grid" and saved["epochs"] == 2
     run = json.loads((experiment / "study_run.json").read_text())
-    assert run["duration_s"] > 0 and run["commit"] and "cores" in run["machine"]
+    recorded_minutes = run["duration_s"] / 60  # provenance, not a speed check
+    assert recorded_minutes > 0 and run["commit"] and "cores" in run["machine"]
 
 
 def test_local_ray_listens_on_loopback_only(local_ray):
