@@ -65,14 +65,11 @@ def _resume(args: argparse.Namespace) -> int:
 
     from .launch import read_saved_spec, resume_study
     from .spec import SpecError
-    from .storage import ExperimentFiles, storage_root
-
-    path = args.experiment.rstrip("/")
-    root, name = path.rsplit("/", 1) if "/" in path else (".", path)
+    from .storage import ExperimentFiles
     from analysis.tidy import ExperimentError
 
     try:
-        spec = read_saved_spec(ExperimentFiles(storage_root(root), name))
+        spec = read_saved_spec(ExperimentFiles.at(args.experiment))
     except (SpecError, ExperimentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

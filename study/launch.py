@@ -193,8 +193,7 @@ def run_study(
 
 def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.DataFrame]:
     """Continue an interrupted study from its checkpoints: finished trials stay, the rest carry on."""
-    root, name = experiment.rstrip("/").rsplit("/", 1) if "/" in experiment.rstrip("/") else (".", experiment)
-    files = ExperimentFiles(storage_root(root), name)
+    files = ExperimentFiles.at(experiment)
     spec = read_saved_spec(files)
     if not tune.Tuner.can_restore(files.path):
         raise SpecError(f"{files.path} has no Tune experiment state to resume from")

@@ -39,6 +39,13 @@ class ExperimentFiles:
     root: str
     name: str
 
+    @classmethod
+    def at(cls, experiment: str) -> "ExperimentFiles":
+        """The experiment a user names by its folder or URI."""
+        path = experiment.rstrip("/")
+        root, name = path.rsplit("/", 1) if "/" in path else (".", path)
+        return cls(storage_root(root), name)
+
     def __post_init__(self) -> None:
         self.location = Location.parse(posixpath.join(self.root, self.name) if is_uri(self.root) else os.path.join(self.root, self.name))
 
