@@ -4,21 +4,31 @@ Frey, "Adversarial Autoencoders", 2015, section 6; seed 003 is a report on it).
 The encoder has two heads: a softmax cluster head y over K clusters (K = `clusters`: 10, 16
 or 30) and a continuous style code z. The decoder reconstructs x from (y, z). Two adversaries
 impose the priors: D_cat tells y from one-hot samples of Cat(K), D_gauss tells z from N(0, I).
-Each step has the paper's two phases:
-1. reconstruction: the autoencoder minimises the Bernoulli NLL of x;
-2. regularisation: the adversaries learn to tell prior samples from codes, then the encoder
-   minimises `adv_weight` x the non-saturating generator loss of both adversaries.
+Each step trains the adversaries, then the autoencoder:
+1. the adversaries learn to tell prior samples from the current codes;
+2. `update: joint` (the default): one Adam step of encoder and decoder on
+   Bernoulli NLL + `adv_weight` x the non-saturating generator loss of both adversaries.
+   `update: phased`: the paper's alternation, a reconstruction step, then a separate
+   regularisation step of the encoder on `adv_weight` x the generator loss alone.
+Why joint is the default: in the phased form the generator loss is alone in its Adam optimizer,
+and Adam divides each gradient by its own running scale, so a constant factor on that loss
+cancels — `adv_weight` then changes nothing but Adam's epsilon (the weight-effect check,
+`trainables.weight_effect`, finds it inert, and a spec that sweeps it is refused). Taken
+together with the reconstruction, `adv_weight` is the ratio of regularisation to
+reconstruction, which Adam keeps. The paper gets the same ratio from separate learning rates
+of momentum SGD; the phased form keeps the alternation for such reproductions.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
 
 `adv_weight`, the weight of the regularisation phase's generator loss, is the hyperparameter
 this project sweeps; the seed-002 controller can drive it from the adversaries' mean
-accuracy (high accuracy: the codes are still far from the priors, so the weight goes up).
+accuracy (high accuracy: the codes are still far from the priors, so the weight goes up); under
+the joint update it moves the balance between matching the priors and reconstructing.
 
 Where the paper leaves details open, the choices here: the MLP 1000-1000 (ReLU) of the paper's
 semi-supervised MNIST model for the encoder trunk, decoder and both adversaries; a 10-d style
-code; Adam (lr 1e-4, betas 0.5/0.999) for all three updates rather than the paper's momentum SGD
-with hand-set schedules, since Adam needs no per-dataset schedule; the soft y (not its argmax)
+code; Adam (lr 1e-4, betas 0.5/0.999) rather than the paper's momentum SGD with hand-set
+schedules, since Adam needs no per-dataset schedule; the soft y (not its argmax)
 goes to the decoder, so the reconstruction gradient reaches the cluster head.
 """
 
@@ -46,14 +56,25 @@ class AdversarialAutoencoder(Method):
     summary = "autoencoder whose cluster and style codes are matched to priors by two adversaries"
     weights = (WeightSpec("adv_weight", default=1.0, low=0.01, high=100.0, doc="weight of the adversarial (regularisation) loss"),)
     adaptive = {"adv_weight": "adv"}
-    option_defaults = {"clusters": 16, "style_dim": 10, "hidden": 1000, "lr": 1e-4, "disc_lr": 1e-4}
+    option_defaults = {"clusters": 16, "style_dim": 10, "hidden": 1000, "lr": 1e-4, "disc_lr": 1e-4, "update": "joint"}
 
     def __init__(
-        self, image_shape, generator, clusters: int = 16, style_dim: int = 10, hidden: int = 1000, lr: float = 1e-4, disc_lr: float = 1e-4
+        self,
+        image_shape,
+        generator,
+        clusters: int = 16,
+        style_dim: int = 10,
+        hidden: int = 1000,
+        lr: float = 1e-4,
+        disc_lr: float = 1e-4,
+        update: str = "joint",
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
             raise ValueError(f"aae needs at least 2 clusters, got {clusters}")
+        if update not in ("joint", "phased"):
+            raise ValueError(f"aae: update must be 'joint' or 'phased', got {update!r}")
+        self.update = update
         self.clusters, self.style_dim = clusters, style_dim
         pixels = math.prod(self.image_shape)
         self.trunk = nn.Sequential(nn.Flatten(), mlp([pixels, hidden, hidden]), nn.ReLU())
@@ -65,7 +86,8 @@ class AdversarialAutoencoder(Method):
         encoder = [*self.trunk.parameters(), *self.cluster_head.parameters(), *self.style_head.parameters()]
         self.optimizers["recon"] = torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=lr, betas=(0.5, 0.999))
         self.optimizers["disc"] = torch.optim.Adam([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], lr=disc_lr, betas=(0.5, 0.999))
-        self.optimizers["gen"] = torch.optim.Adam(encoder, lr=lr, betas=(0.5, 0.999))
+        if update == "phased":
+            self.optimizers["gen"] = torch.optim.Adam(encoder, lr=lr, betas=(0.5, 0.999))
 
     def _codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.trunk(x)
@@ -77,38 +99,55 @@ class AdversarialAutoencoder(Method):
         z = torch.randn((n, self.style_dim), generator=self.generator, device=device)
         return y, z
 
-    def train_step(self, x, weights):
+    def _generator_loss(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Non-saturating loss of the codes against both adversaries (the codes want label 1)."""
         bce = nn.functional.binary_cross_entropy_with_logits
+        cat_logits, gauss_logits = self.disc_cat(y), self.disc_gauss(z)
+        return bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
 
-        y, z = self._codes(x)
-        recon = bernoulli_nll(self.decode(torch.cat([y, z], dim=1)), x)
-        self.optimizers["recon"].zero_grad(set_to_none=True)
-        recon.backward()
-        self.optimizers["recon"].step()
-
-        with torch.no_grad():
-            y_fake, z_fake = self._codes(x)
-        y_real, z_real = self._prior(x.shape[0], x.device)
+    def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One update of both adversaries: prior samples (label 1) against the given codes (label 0)."""
+        bce = nn.functional.binary_cross_entropy_with_logits
+        y_real, z_real = self._prior(y_fake.shape[0], y_fake.device)
         logits = [self.disc_cat(y_real), self.disc_cat(y_fake), self.disc_gauss(z_real), self.disc_gauss(z_fake)]
         disc_loss = sum(bce(l, torch.full_like(l, float(i % 2 == 0))) for i, l in enumerate(logits)) / 2
         self.optimizers["disc"].zero_grad(set_to_none=True)
         disc_loss.backward()
         self.optimizers["disc"].step()
         accuracy = sum(((l > 0) if i % 2 == 0 else (l < 0)).float().mean() for i, l in enumerate(logits)) / 4
+        return disc_loss, accuracy
 
-        y_gen, z_gen = self._codes(x)
-        cat_logits, gauss_logits = self.disc_cat(y_gen), self.disc_gauss(z_gen)
-        generator_loss = bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
-        weighted = weights["adv_weight"] * generator_loss
-        self.optimizers["gen"].zero_grad(set_to_none=True)
-        weighted.backward()
-        self.optimizers["gen"].step()
+    def train_step(self, x, weights):
+        if self.update == "joint":
+            y, z = self._codes(x)
+            disc_loss, accuracy = self._adversary_step(y.detach(), z.detach())
+            recon = bernoulli_nll(self.decode(torch.cat([y, z], dim=1)), x)
+            generator_loss = self._generator_loss(y, z)
+            total = recon + weights["adv_weight"] * generator_loss
+            self.optimizers["recon"].zero_grad(set_to_none=True)
+            total.backward()  # also leaves gradients on the adversaries; their next update zeroes them first
+            self.optimizers["recon"].step()
+        else:
+            y, z = self._codes(x)
+            recon = bernoulli_nll(self.decode(torch.cat([y, z], dim=1)), x)
+            self.optimizers["recon"].zero_grad(set_to_none=True)
+            recon.backward()
+            self.optimizers["recon"].step()
+            with torch.no_grad():
+                y_fake, z_fake = self._codes(x)
+            disc_loss, accuracy = self._adversary_step(y_fake, z_fake)
+            generator_loss = self._generator_loss(*self._codes(x))
+            weighted = weights["adv_weight"] * generator_loss
+            self.optimizers["gen"].zero_grad(set_to_none=True)
+            weighted.backward()
+            self.optimizers["gen"].step()
+            total = recon + weighted
 
         return {
             "loss/recon": recon.detach(),
             "loss/disc": disc_loss.detach(),
             "loss/gen": generator_loss.detach(),
-            "loss/total": (recon + weighted).detach(),
+            "loss/total": total.detach(),
             "disc_acc/adv": accuracy.detach(),
         }
 
