@@ -14,7 +14,7 @@ from pathlib import Path
 EXIT_BAD_INPUT = 2
 
 
-def _methods(_: argparse.Namespace) -> int:
+def _methods(args: argparse.Namespace) -> int:
     from trainables.methods import METHODS
 
     for method in METHODS.values():
@@ -28,6 +28,47 @@ def _methods(_: argparse.Namespace) -> int:
             )
         options = ", ".join(f"{k}={v}" for k, v in method.option_defaults.items())
         print(f"  options: {options}")
+        if args.check:
+            _print_effects(method, args.check)
+    return 0
+
+
+def _print_effects(method, dataset: str) -> None:
+    """The weight-effect check of one method with its default options, on one dataset's training images."""
+    from trainables.datasets import load_dataset
+    from trainables.weight_effect import check_weight_effects
+
+    images = _probe_images(dataset, load_dataset)
+    report = check_weight_effects(method, images)
+    for line in report.lines():
+        print(f"  check: {line}", flush=True)
+
+
+_PROBE_CACHE: dict = {}
+
+
+def _probe_images(dataset: str, load_dataset):
+    if dataset not in _PROBE_CACHE:
+        from .weight_check import PROBE_IMAGES
+
+        _PROBE_CACHE[dataset] = load_dataset(dataset).train.images[:PROBE_IMAGES]
+    return _PROBE_CACHE[dataset]
+
+
+def _check(args: argparse.Namespace) -> int:
+    from trainables.datasets import DataError
+
+    from .spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(args.spec)
+        from .launch import check_methods, load_data
+
+        check_methods(spec, load_data(spec))
+    except (SpecError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{spec.name}: every swept weight moves training")
     return 0
 
 
@@ -133,7 +174,13 @@ def _report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description="Hyperparameter-sensitivity studies on Ray Tune")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("methods", help="list methods, their weights, ranges and adaptive switches").set_defaults(handler=_methods)
+    methods = commands.add_parser("methods", help="list methods, their weights, ranges and adaptive switches")
+    methods.add_argument("--check", nargs="?", const="digits", default=None, metavar="DATASET",
+                         help="also measure whether each weight moves training (default options, on DATASET: digits unless named)")
+    methods.set_defaults(handler=_methods)
+    check = commands.add_parser("check", help="check a spec without running it: data, options, and that every swept weight moves training")
+    check.add_argument("spec", help="path to a spec YAML, or the name of a shipped spec")
+    check.set_defaults(handler=_check)
     run = commands.add_parser("run", help="run a study spec (a YAML path or a shipped spec name)")
     run.add_argument("spec", help="path to a spec YAML, or the name of a shipped spec (e.g. quickstart)")
     run.add_argument("--address", default=None, help="address of a running Ray cluster (default: start Ray locally)")

@@ -29,6 +29,7 @@ from .design import OptunaSpace, trial_configs
 from .planned_search import PlannedSearch
 from .loopback import LOOPBACK_ONLY
 from .spec import SpecError, StudySpec, parse_spec
+from .weight_check import check_spec_weights
 from .storage import DEFAULT_STORAGE, STORAGE_VARIABLE, ExperimentFiles, optuna_storage_url, shown_url, storage_root
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def check_methods(spec: StudySpec, splits: Splits) -> None:
             cls(splits.train.image_shape, torch.Generator(), **cls.resolve_options(entry.options))
         except (ValueError, TypeError, RuntimeError) as error:
             raise SpecError(f"methods.{index} ({entry.name}) cannot be built for {spec.dataset.name} images of shape {splits.train.image_shape}: {error}") from error
+    check_spec_weights(spec, splits)  # and on swept weights that cannot move training
 
 
 def load_data(spec: StudySpec) -> Splits:

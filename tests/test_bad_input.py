@@ -12,7 +12,9 @@ import yaml
 from study.cli import main
 
 SPRITES = {"name": "dsprites", "options": {"resolution": 16, "sizes": {"scale": 2, "orientation": 2, "position_x": 4, "position_y": 4}}}
-GOOD = {"name": "t", "dataset": SPRITES, "methods": [{"name": "factor_vae", "weights": {"gamma": {"values": [2, 20]}}}], "seeds": [0], "epochs": 1}
+SMALL_D = {"disc_hidden": 64, "disc_layers": 2}  # a small discriminator keeps the weight-effect check quick
+GOOD = {"name": "t", "dataset": SPRITES, "methods": [{"name": "factor_vae", "weights": {"gamma": {"values": [2, 20]}}, "options": SMALL_D}], "seeds": [0], "epochs": 1}
+TWO = {"values": [1, 4]}
 
 
 def spec(**changes):
@@ -70,6 +72,12 @@ CASES = [
     ("grid too large for the budget", run_with(spec(seeds=[0, 1, 2], max_trials=4)), r"6 trials, more than max_trials 4"),
     ("adaptive without a discriminator", run_with(spec(methods=[{"name": "beta_vae", "weighting": ["adaptive"]}])), r"no discriminator"),
     ("option a method refuses", run_with(spec(methods=[{"name": "aae", "options": {"clusters": 1}}])), r"at least 2 clusters"),
+    ("sweeping a weight Adam cancels", run_with(spec(methods=[{"name": "aae", "weights": {"adv_weight": TWO}, "options": {"update": "phased", "hidden": 64}}])),
+     r"sweeps adv_weight, which cannot act under options.*update.*phased.*floor"),
+    ("sweeping a weight its options switch off", run_with(spec(methods=[{"name": "beta_vae", "weights": {"gamma": TWO}}])),
+     r"sweeps gamma, which cannot act"),
+    ("sweeping every weight of a ratio-only loss", run_with(spec(methods=[{"name": "ame_ae", "weights": {"lambda_dis": TWO, "lambda_rec": TWO}}])),
+     r"sweeps every weight of ame_ae.*only on their ratios.*Hold one fixed as the reference"),
     ("unknown dataset option", run_with(spec(dataset={"name": "dsprites", "options": {"colour": 1}})), r"dsprites has no option"),
     ("missing data files", lambda tmp: run_with(spec(dataset={"name": "mnist", "options": {"root": str(tmp / "nodata")}}))(tmp), r"MNIST/raw"),
     ("bad optuna storage", run_with(spec(search={"kind": "optuna", "samples": 2, "storage": "redis://x"})), r"search.storage"),
