@@ -6,7 +6,7 @@ weights and seeds. Everything here works on the tidy frame (a row per trial and 
 
 - spread of the final metric across starting weights (std and range of the per-start seed-means);
 - equal-spread tests (Brown-Forsythe and Levene) on the final values of all analysed trials;
-- a bootstrap interval of the ratio of spreads (resampling seeds within each start);
+- a BCa bootstrap interval of the ratio of spreads (scipy.stats.bootstrap over seeds);
 - trajectories of the driven weight and whether different starts converge to one value;
 - the reconstruction-vs-disentanglement Pareto front of both modes.
 
@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .resampling import seed_bootstrap
 
 from .tidy import final_rows
 
@@ -59,9 +61,9 @@ DEFINITIONS: dict[str, str] = {
     "levene_p": "p-value of the classic Levene test of equal spread on the same samples as the Brown-Forsythe test.",
     # bootstrap ratio of spreads
     "spread_ratio": "Spread across starting weights of the mode divided by that of fixed weighting (std of per-start seed-means); below 1 means less sensitive to the starting weight.",
-    "spread_ratio_ci_low": "Lower end of the percentile bootstrap interval of the spread ratio (seeds resampled with replacement within each starting weight).",
-    "spread_ratio_ci_high": "Upper end of the percentile bootstrap interval of the spread ratio (seeds resampled with replacement within each starting weight).",
-    "undefined_resamples": "Bootstrap resamples whose ratio is undefined (fixed spread zero); they are left out of the interval.",
+    "spread_ratio_ci_low": "Lower end of the BCa bootstrap interval of the spread ratio (scipy.stats.bootstrap; seeds resampled within each start and mode).",
+    "spread_ratio_ci_high": "Upper end of the BCa bootstrap interval of the spread ratio (scipy.stats.bootstrap; seeds resampled within each start and mode).",
+    "interval": "How the spread ratio's interval was made, and any care it needed (percentile where BCa is undefined, widened to contain the estimate).",
     # weight trajectories
     "weight": "The driven loss weight's value at the end of the epoch.",
     "log_spread_start": "Standard deviation across starting weights of the natural log of the configured starting weight.",
@@ -289,36 +291,40 @@ def _start_mean_spread(trials: pd.DataFrame, metric: str) -> float:
     return float(trials.groupby("start")[metric].mean().std(ddof=1))
 
 
-def _resampled_start_mean_spreads(trials: pd.DataFrame, metric: str, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Std across starts of per-start means, once per resample of the seeds within each start."""
-    columns = []
-    for _, values in sorted(trials.groupby("start")[metric]):
-        values = values.to_numpy(float)
-        picks = rng.integers(0, len(values), size=(resamples, len(values)))
-        columns.append(values[picks].mean(axis=1))
-    return np.column_stack(columns).std(axis=1, ddof=1)
+def _start_cells(trials: pd.DataFrame, metric: str) -> tuple[list[np.ndarray], list[tuple]]:
+    """The metric of each start's trials, ordered by seed, and those seeds."""
+    cells, seeds = [], []
+    for _, rows in sorted(trials.groupby("start"), key=lambda item: item[0]):
+        rows = rows.sort_values("seed", kind="stable")
+        cells.append(rows[metric].to_numpy(float))
+        seeds.append(tuple(rows["seed"].tolist()))
+    return cells, seeds
 
 
 def bootstrap_spread_ratio(final: pd.DataFrame, metric: str, mode: str = COMPARED_MODE, reference: str = REFERENCE_MODE,
                            resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> dict[str, float | str]:
-    """Ratio of spreads across starts (mode / reference) with a percentile bootstrap interval.
+    """Ratio of spreads across starts (mode / reference) with a BCa bootstrap interval (scipy.stats.bootstrap).
 
-    Seeds are resampled with replacement within each starting weight, independently for the
-    two modes, so the interval reflects seed noise in the per-start means; starts are kept as designed.
+    Starts are kept as designed; seeds are resampled within each start, independently for the two
+    modes (resampling seeds as blocks across both modes would tie the numerator's noise to the
+    denominator's and narrow the interval of the ratio). The interval contains the estimate (see
+    `analysis.resampling.seed_bootstrap`).
     """
-    rng = np.random.default_rng(seed)
-    numerator = final[final["weighting"] == mode]
-    denominator = final[final["weighting"] == reference]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        observed = np.divide(_start_mean_spread(numerator, metric), _start_mean_spread(denominator, metric))
-        ratios = (_resampled_start_mean_spreads(numerator, metric, resamples, rng)
-                  / _resampled_start_mean_spreads(denominator, metric, resamples, rng))
-    defined = ratios[np.isfinite(ratios)]
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(defined, [tail, 100 - tail]) if len(defined) else (np.nan, np.nan)
-    return {"weighting": mode, "reference": reference, "spread_ratio": float(observed),
-            "spread_ratio_ci_low": float(low), "spread_ratio_ci_high": float(high),
-            "confidence": confidence, "resamples": resamples, "undefined_resamples": resamples - len(defined)}
+    numerator, _ = _start_cells(final[final["weighting"] == mode], metric)
+    denominator, _ = _start_cells(final[final["weighting"] == reference], metric)
+    split = len(numerator)
+
+    def ratio(*cells: np.ndarray, axis: int = -1) -> np.ndarray:
+        means = np.stack([np.moveaxis(c, axis, -1).mean(axis=-1) for c in cells], axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (means[..., :split].std(axis=-1, ddof=1) / means[..., split:].std(axis=-1, ddof=1))[np.newaxis]
+
+    found = seed_bootstrap(numerator + denominator, ratio, paired=False, n_resamples=resamples, confidence=confidence,
+                           rng=np.random.default_rng(seed))
+    return {"weighting": mode, "reference": reference, "spread_ratio": float(found.estimate[0]),
+            "spread_ratio_ci_low": float(found.low[0]), "spread_ratio_ci_high": float(found.high[0]),
+            "confidence": confidence, "resamples": resamples,
+            "interval": "; ".join(n for n in ("BCa, seeds resampled within starts", found.notes[0]) if n)}
 
 
 def weight_trajectories(frame: pd.DataFrame, weight: str) -> pd.DataFrame:

@@ -23,9 +23,12 @@ Conventions shared by all indices:
   failures) are left out entirely.
 - Direction: `mode` says whether larger ('max') or smaller ('min') is better; `DEFAULT_MODES` holds
   the known 'min' metrics and every other metric defaults to 'max'.
-- Confidence intervals: seeds are resampled with replacement within each weight setting (a seeded
-  numpy Generator, so results repeat), the index is recomputed, and the percentile interval of the
-  resamples is reported.
+- Confidence intervals: BCa intervals from scipy.stats.bootstrap (`analysis.resampling`). When
+  every setting ran the same seeds, seeds are resampled as blocks (a seed's luck is shared by all
+  settings, so a metric that does not depend on the weight keeps a range of 0 in every resample);
+  otherwise seeds are resampled within each setting. Every interval contains its estimate (the
+  note says where that needed the percentile interval or a widening); divergence rates take
+  Wilson score intervals.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .effects import sobol_effects, weight_pvalue
+from .resampling import Intervals, seed_bootstrap, wilson_interval
 
 WEIGHT_PREFIX = "config/weights/"
 REQUIRED_COLUMNS = ("trial_id", "status", "epoch", "config/method", "config/weighting", "config/seed")
@@ -63,8 +69,8 @@ INDEX_DEFINITIONS: dict[str, str] = {
     "index": "The name of the sensitivity index the row reports.",
     "weight_value": "The weight value a per-value row refers to; for 'best' the value achieving it, for 'tunability' the grid value used as the default.",
     "value": "The index computed from all seeds.",
-    "ci_low": "Lower end of the percentile bootstrap confidence interval over seeds resampled within each weight setting.",
-    "ci_high": "Upper end of the percentile bootstrap confidence interval over seeds resampled within each weight setting.",
+    "ci_low": "Lower end of the BCa bootstrap interval over seeds (resampled as blocks when every setting ran the same seeds); Wilson for divergence rates.",
+    "ci_high": "Upper end of the BCa bootstrap interval over seeds (resampled as blocks when every setting ran the same seeds); Wilson for divergence rates.",
     "n_trials": "Trials behind the row, counting trials that diverged by the budget.",
     "n_diverged": "Trials behind the row that diverged by the budget; their metric is left out of the seed-means.",
     "n_seeds": "Distinct seeds with a finite metric value behind the row.",
@@ -85,6 +91,9 @@ INDEX_DEFINITIONS: dict[str, str] = {
     "tunability": "Improvement of the best seed-mean over the seed-mean at the default weight value (>= 0, in the metric's better direction).",
     "robust_fraction": "Share of the weight's log-range lying nearer to a grid value whose seed-mean is within the tolerance of the best than to one that is not.",
     "divergence_rate": "Share of the trials at one weight value that diverged by the budget.",
+    "no_effect_p": "p-value of a permutation test of 'the metric does not depend on this weight' (scipy.stats.permutation_test, within seed blocks); large: no detectable effect, which is not proof of none.",
+    "main_effect": "First-order Sobol' index: share of the seed-free response's variance this weight explains alone (Gaussian-process surrogate, SALib); only where two or more weights vary.",
+    "total_effect": "Total Sobol' index: share of the seed-free response's variance this weight explains with all its interactions; only where two or more weights vary.",
 }
 
 
@@ -239,7 +248,7 @@ def trial_values(frame: pd.DataFrame, metric: str, budget: int | Mapping[str, in
 
 
 # ---------------------------------------------------------------------------- index arithmetic
-# Each takes seed-means shaped (resamples, weight values): row 0 the data, the others bootstrap resamples.
+# Each takes seed-means shaped (resamples, weight values): one row per resample of the seeds.
 
 
 def response_range(means: np.ndarray) -> np.ndarray:
@@ -304,16 +313,6 @@ def robust_fraction(means: np.ndarray, log_values: np.ndarray, mode: str, tolera
     return good.astype(float) @ voronoi_lengths(log_values) / (log_values[-1] - log_values[0])
 
 
-def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:
-    """The percentile bootstrap interval of the finite resampled values (NaN, NaN if none)."""
-    finite = samples[np.isfinite(samples)]
-    if not len(finite):
-        return np.nan, np.nan
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(finite, [tail, 100 - tail])
-    return float(low), float(high)
-
-
 # ---------------------------------------------------------------------------- one weight's response
 
 
@@ -327,7 +326,8 @@ class WeightResponse:
     """The trials behind one weight's response curve, grouped by weight value and by setting of all weights."""
 
     values: np.ndarray  # sorted distinct weight values (G,)
-    cells: list[np.ndarray]  # finite metric values of each setting of all weights
+    cells: list[np.ndarray]  # finite metric values of each setting of all weights, ordered by seed
+    cell_seeds: list[tuple]  # the seeds behind each cell, in that order
     cell_value: np.ndarray  # index into `values` of each cell
     n_trials: np.ndarray  # trials per weight value, diverged ones included
     n_diverged: np.ndarray
@@ -343,17 +343,21 @@ class WeightResponse:
         settings = pd.DataFrame({w: canonical_weights(trials[w]) for w in weights}).astype(str).agg("|".join, axis=1)
         finite = np.isfinite(trials["value"].to_numpy(dtype=float))
         diverged = trials["diverged"].to_numpy(dtype=bool)
-        cells, cell_value = [], []
+        cells, cell_seeds, cell_value = [], [], []
+        seeds_column = trials["seed"].to_numpy()
         for _, rows in pd.Series(np.arange(len(trials))).groupby(settings.to_numpy()):
             kept = rows.to_numpy()[finite[rows.to_numpy()]]
             if len(kept):
+                kept = kept[np.argsort(seeds_column[kept], kind="stable")]
                 cells.append(trials["value"].to_numpy(dtype=float)[kept])
+                cell_seeds.append(tuple(seeds_column[kept].tolist()))
                 cell_value.append(int(np.searchsorted(values, own[kept[0]])))
         at = [own == v for v in values]
         seeds = trials["seed"].to_numpy()
         return cls(
             values=values,
             cells=cells,
+            cell_seeds=cell_seeds,
             cell_value=np.array(cell_value, dtype=int),
             n_trials=np.array([m.sum() for m in at]),
             n_diverged=np.array([(m & diverged).sum() for m in at]),
@@ -363,19 +367,16 @@ class WeightResponse:
             n_missing=int((~finite & ~diverged).sum()),
         )
 
-    def bootstrap(self, rng: np.random.Generator, n_resamples: int) -> tuple[np.ndarray, np.ndarray]:
-        """Seed-means (1 + n_resamples, G) and within-setting sums of squares (1 + n_resamples,).
+    @property
+    def paired(self) -> bool:
+        """Every setting ran the same seeds: seeds can be resampled as blocks."""
+        return len({seeds for seeds in self.cell_seeds}) == 1
 
-        Row 0 uses the data; each other row resamples the seeds of every setting with replacement.
-        """
-        n_rows = 1 + n_resamples
-        cell_means = np.empty((n_rows, len(self.cells)))
-        within = np.zeros(n_rows)
-        for i, values in enumerate(self.cells):
-            draws = np.vstack([values, values[rng.integers(0, len(values), size=(n_resamples, len(values)))]])
-            cell_means[:, i] = draws.mean(axis=1)
-            within += ((draws - cell_means[:, i : i + 1]) ** 2).sum(axis=1)
-        means = np.full((n_rows, len(self.values)), np.nan)
+    def seed_means(self, cells: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Seed-means per weight value (R, G) and within-setting sums of squares (R,), from cells shaped (R, n_i)."""
+        cell_means = np.stack([c.mean(axis=-1) for c in cells], axis=-1)
+        within = sum(((c - c.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1) for c in cells)
+        means = np.full((cell_means.shape[0], len(self.values)), np.nan)
         for g in np.unique(self.cell_value):
             means[:, g] = cell_means[:, self.cell_value == g].mean(axis=1)
         return means, within
@@ -405,13 +406,41 @@ def _rng_for(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32("|".join(map(str, keys)).encode())])
 
 
+CURVE_INDICES = ("best", "range", "iqr", "range_rel", "iqr_rel", "weight_share", "seed_share", "tunability", "robust_fraction")
+
+
+def _index_statistic(response: WeightResponse, mode: str, default_index: int | None, tolerance: float):
+    """The indices of one weight's response as one vectorized statistic of the cells: seed-means, then CURVE_INDICES."""
+    has_mean = np.isin(np.arange(len(response.values)), response.cell_value)
+    log_values = np.log(response.values)
+    finite_n = response.n_finite[has_mean]
+
+    def statistic(*cells: np.ndarray, axis: int = -1) -> np.ndarray:
+        cells = [np.moveaxis(c, axis, -1) for c in cells]
+        lead = cells[0].shape[:-1]
+        means, within = response.seed_means([c.reshape(-1, c.shape[-1]) for c in cells])
+        finite_means = means[:, has_mean]
+        best = best_seed_mean(finite_means, mode)
+        spread, iqr = response_range(finite_means), response_iqr(finite_means)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = weight_share(finite_means, finite_n, within)
+            rel = np.abs(best)
+            columns = [means[:, g] for g in range(means.shape[1])] + [
+                best, spread, iqr, np.where(best != 0, spread / rel, np.nan), np.where(best != 0, iqr / rel, np.nan), share, 1 - share,
+                tunability(finite_means, int(has_mean[: default_index + 1].sum() - 1), mode)
+                if default_index is not None and has_mean[default_index] else np.full(len(best), np.nan),
+                robust_fraction(means, log_values, mode, tolerance),
+            ]
+        return np.stack(columns).reshape(len(columns), *lead)
+
+    return statistic
+
+
 def _weight_rows(
     response: WeightResponse, *, weight: str, mode: str, default: float | None,
     tolerance: float, n_resamples: int, confidence: float, rng: np.random.Generator, marginal_over: list[str],
 ) -> list[dict]:
     """The index rows of one weight of one group."""
-    means, within = response.bootstrap(rng, n_resamples)
-    has_mean = np.isfinite(means[0])
     totals = {
         "n_trials": int(response.n_trials.sum()), "n_diverged": int(response.n_diverged.sum()),
         "n_seeds": len(set().union(*response.seeds)), "n_values": len(response.values),
@@ -419,79 +448,78 @@ def _weight_rows(
     shared_notes = _shared_notes(response, marginal_over)
     rows: list[dict] = []
 
-    def add(index: str, samples: np.ndarray, note: str = "", weight_value: float = np.nan, counts: dict | None = None) -> None:
-        low, high = percentile_interval(samples[1:], confidence)
-        rows.append({"index": index, "weight_value": weight_value, "value": float(samples[0]), "ci_low": low, "ci_high": high,
+    def add(index: str, value: float, low: float, high: float, note: str = "", weight_value: float = np.nan, counts: dict | None = None) -> None:
+        rows.append({"index": index, "weight_value": weight_value, "value": float(value), "ci_low": float(low), "ci_high": float(high),
                      **(counts or totals), "note": "; ".join(n for n in (note, shared_notes) if n)})
 
     def value_counts(g: int) -> dict:
         return {"n_trials": int(response.n_trials[g]), "n_diverged": int(response.n_diverged[g]), "n_seeds": len(response.seeds[g]), "n_values": 1}
 
+    default_index = None if default is None else nearest_on_log_scale(response.values, default)
+    if response.cells:
+        statistic = _index_statistic(response, mode, default_index, tolerance)
+        found = seed_bootstrap(response.cells, statistic, paired=response.paired, n_resamples=n_resamples, confidence=confidence, rng=rng)
+        resampled = "seeds resampled as blocks" if response.paired else "seeds resampled within settings (settings ran different seeds)"
+        found.notes = [note if note else "" for note in found.notes]
+    else:
+        k = len(response.values) + len(CURVE_INDICES)
+        found = Intervals(np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan), [""] * k)
+        resampled = ""
+    G = len(response.values)
     for g, value in enumerate(response.values):
-        add("seed_mean", means[:, g], "" if has_mean[g] else "no finite value at this weight value", value, value_counts(g))
+        note = found.notes[g] if np.isfinite(found.estimate[g]) else "no finite value at this weight value"
+        add("seed_mean", found.estimate[g], found.low[g], found.high[g], note, value, value_counts(g))
     for g, value in enumerate(response.values):
-        rate = response.n_diverged[g] / response.n_trials[g]
-        # resampling the trials at this value with replacement draws the diverged count from Binomial(n, rate)
-        resampled = np.concatenate([[rate], rng.binomial(response.n_trials[g], rate, size=n_resamples) / response.n_trials[g]])
-        add("divergence_rate", resampled, "", value, value_counts(g) | {"n_seeds": len(response.trial_seeds[g])})
+        low, high = wilson_interval(response.n_diverged[g], response.n_trials[g], confidence)
+        add("divergence_rate", response.n_diverged[g] / response.n_trials[g], low, high, "Wilson score interval", value,
+            value_counts(g) | {"n_seeds": len(response.trial_seeds[g])})
 
-    nan = np.full(means.shape[0], np.nan)
-    if len(response.values) < 2 or not has_mean.any():
-        reason = "weight not varied (one value)" if len(response.values) < 2 else "no finite value of the metric at this budget"
-        for index in ("best", "range", "iqr", "range_rel", "iqr_rel", "weight_share", "seed_share", "tunability", "robust_fraction"):
-            add(index, nan, reason)
+    if G < 2 or not np.isfinite(found.estimate[:G]).any():
+        reason = "weight not varied (one value)" if G < 2 else "no finite value of the metric at this budget"
+        for index in CURVE_INDICES:
+            add(index, np.nan, np.nan, np.nan, reason)
         return rows
-
-    finite_means, finite_n = means[:, has_mean], response.n_finite[has_mean]
-    best = best_seed_mean(finite_means, mode)
-    best_at = response.values[has_mean][np.argmax(finite_means[0]) if mode == "max" else np.argmin(finite_means[0])]
-    add("best", best, weight_value=float(best_at))
-    spread, iqr = response_range(finite_means), response_iqr(finite_means)
-    add("range", spread)
-    add("iqr", iqr)
-    scale_note = "" if best[0] != 0 else "best seed-mean is 0"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        add("range_rel", np.where(best != 0, spread / np.abs(best), np.nan), scale_note)
-        add("iqr_rel", np.where(best != 0, iqr / np.abs(best), np.nan), scale_note)
-    for share_row in _share_rows(finite_means, finite_n, within, response):
-        add(*share_row)
-    add(*_tunability_row(means, response.values, default, mode, weight))
-    add("robust_fraction", robust_fraction(means, np.log(response.values), mode, tolerance),
-        f"tolerance {tolerance:g} x |best|; values without a seed-mean count as outside it")
+    position = {index: G + i for i, index in enumerate(CURVE_INDICES)}
+    for index in CURVE_INDICES:
+        i = position[index]
+        note, weight_value = found.notes[i], np.nan
+        if index == "best":
+            finite = np.isfinite(found.estimate[:G])
+            at = np.nanargmax(found.estimate[:G]) if mode == "max" else np.nanargmin(found.estimate[:G])
+            weight_value = float(response.values[at]) if finite.any() else np.nan
+        elif index in ("range_rel", "iqr_rel") and found.estimate[position["best"]] == 0:
+            note = "best seed-mean is 0"
+        elif index in ("weight_share", "seed_share"):
+            if not any(len(cell) > 1 for cell in response.cells):
+                add(index, np.nan, np.nan, np.nan, "one seed per setting: seed variance not observable")
+                continue
+            if not np.isfinite(found.estimate[i]):
+                note = "metric identical in every trial"
+        elif index == "tunability":
+            if default_index is None:
+                add(index, np.nan, np.nan, np.nan, f"no default given for {weight}")
+                continue
+            matched = f"default {weight}={default:g} matched grid value {response.values[default_index]:g} (nearest on the log scale)"
+            note = matched + ("; no seed-mean there" if not np.isfinite(found.estimate[default_index]) else "") + (f"; {note}" if note else "")
+            weight_value = float(response.values[default_index])
+        elif index == "robust_fraction":
+            note = "; ".join(n for n in (f"tolerance {tolerance:g} x |best|; values without a seed-mean count as outside it", note) if n)
+        add(index, found.estimate[i], found.low[i], found.high[i], "; ".join(n for n in (note, resampled if index == "range" else "") if n), weight_value)
     return rows
 
 
 def _shared_notes(response: WeightResponse, marginal_over: list[str]) -> str:
     notes = []
-    if marginal_over:
+    if marginal_over and len(response.values) == len(response.cells):
+        notes.append(f"joint with {', '.join(marginal_over)}: each setting has its own value of every weight, so the curve indices "
+                     "group by setting (main_effect, total_effect and no_effect_p are this weight's own)")
+    elif marginal_over:
         notes.append(f"marginal over {', '.join(marginal_over)}")
     if response.n_diverged.sum():
         notes.append(f"{int(response.n_diverged.sum())} of {int(response.n_trials.sum())} trials diverged (left out of the seed-means)")
     if response.n_missing:
         notes.append(f"{response.n_missing} trials have no value at the budget")
     return "; ".join(notes)
-
-
-def _share_rows(means: np.ndarray, n_per_value: np.ndarray, within: np.ndarray, response: WeightResponse) -> list[tuple]:
-    if not any(len(cell) > 1 for cell in response.cells):
-        nan = np.full(means.shape[0], np.nan)
-        reason = "one seed per setting: seed variance not observable"
-        return [("weight_share", nan, reason), ("seed_share", nan, reason)]
-    share = weight_share(means, n_per_value, within)
-    note = "" if np.isfinite(share[0]) else "metric identical in every trial"
-    return [("weight_share", share, note), ("seed_share", 1 - share, note)]
-
-
-def _tunability_row(means: np.ndarray, values: np.ndarray, default: float | None, mode: str, weight: str) -> tuple:
-    nan = np.full(means.shape[0], np.nan)
-    if default is None:
-        return "tunability", nan, f"no default given for {weight}"
-    index = nearest_on_log_scale(values, default)
-    note = f"default {weight}={default:g} matched grid value {values[index]:g} (nearest on the log scale)"
-    if not np.isfinite(means[0, index]):
-        return "tunability", nan, note + "; no seed-mean there", float(values[index])
-    finite = np.isfinite(means[0])
-    return "tunability", tunability(means[:, finite], int(finite[: index + 1].sum() - 1), mode), note, float(values[index])
 
 
 # ---------------------------------------------------------------------------- public frames
@@ -511,6 +539,7 @@ def sensitivity_indices(
     defaults: Mapping | None = None,
     tolerance: float = 0.05,
     n_resamples: int = 1000,
+    n_permutations: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -522,7 +551,8 @@ def sensitivity_indices(
     a {method: epoch} mapping, or None for `default_budgets`. `defaults`: {weight: value} or
     {method: {weight: value}}, matched to the nearest grid value on the log scale for tunability.
     `tolerance`: relative to |best|, for robust_fraction. Intervals: `n_resamples` seed resamples,
-    `confidence` level, numpy Generator seeded by `seed`.
+    `confidence` level, numpy Generator seeded by `seed`; `n_permutations` for each no-effect test.
+    Groups that vary two or more weights also get each weight's main and total Sobol' effect.
     """
     mode = metric_mode(metric, mode)
     if not 0 < confidence < 1:
@@ -535,16 +565,27 @@ def sensitivity_indices(
     rows: list[dict] = []
     for (method, weighting), group in trials.groupby(["method", "weighting"], sort=True):
         weights = _group_weights(group)
+        varied = [w for w in weights if group[w].nunique() > 1]
+        context = {"method": method, "weighting": weighting, "metric": metric, "mode": mode, "budget": int(group["budget"].iloc[0])}
         for column in weights:
             weight = column.removeprefix(WEIGHT_PREFIX)
-            others = [w.removeprefix(WEIGHT_PREFIX) for w in weights if w != column and group[w].nunique() > 1]
+            others = [w.removeprefix(WEIGHT_PREFIX) for w in varied if w != column]
             response = WeightResponse.from_trials(group, column, weights)
-            context = {"method": method, "weighting": weighting, "weight": weight, "metric": metric, "mode": mode,
-                       "budget": int(group["budget"].iloc[0])}
             rng = _rng_for(seed, method, weighting, weight, metric, context["budget"])
-            for row in _weight_rows(response, weight=weight, mode=mode, default=_default_for(defaults, method, weight),
-                                    tolerance=tolerance, n_resamples=n_resamples, confidence=confidence, rng=rng, marginal_over=others):
-                rows.append(context | row)
+            weight_rows = _weight_rows(response, weight=weight, mode=mode, default=_default_for(defaults, method, weight),
+                                       tolerance=tolerance, n_resamples=n_resamples, confidence=confidence, rng=rng, marginal_over=others)
+            if column in varied:
+                p_value, how = weight_pvalue(group, column, varied, n_resamples=n_permutations, rng=rng)
+                weight_rows.append(weight_rows[-1] | {"index": "no_effect_p", "weight_value": np.nan, "value": p_value,
+                                                      "ci_low": np.nan, "ci_high": np.nan, "note": how})
+            rows += [context | {"weight": weight} | row for row in weight_rows]
+        if len(varied) >= 2:
+            effects = sobol_effects(group, varied, confidence=confidence, seed=seed)
+            counts = {"n_trials": len(group), "n_diverged": int(group["diverged"].sum()), "n_seeds": int(group["seed"].nunique())}
+            for effect in effects.to_dict("records"):
+                column = effect.pop("weight")
+                rows.append(context | effect | counts | {"weight": column.removeprefix(WEIGHT_PREFIX), "weight_value": np.nan,
+                                                         "n_values": int(group[column].nunique())})
     return pd.DataFrame(rows, columns=INDEX_COLUMNS)
 
 

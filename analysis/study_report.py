@@ -20,7 +20,15 @@ log = logging.getLogger(__name__)
 
 REPORTED_METRICS = ("mig", "dci_disentanglement", "factor_vae_score", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "mi_x_y", "recon_bce")
 CORRELATED_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "factor_vae_score", "beta_vae_score", "mi_x_z", "tc", "cluster_acc", "probe_acc", "recon_bce")
-HEADLINE_INDICES = ("range_rel", "weight_share", "robust_fraction", "tunability")
+HEADLINE_INDICES = ("range_rel", "weight_share", "main_effect", "total_effect", "robust_fraction", "tunability")
+SIGNIFICANCE = 0.05
+
+
+def effect_verdict(p_value: float) -> str:
+    """What the permutation test supports, in words: never 'insensitive', which no test can show."""
+    if pd.isna(p_value):
+        return ""
+    return f"effect (p = {p_value:.2g})" if p_value < SIGNIFICANCE else f"no detectable effect (p = {p_value:.2g})"
 
 
 def _metrics(tidy: pd.DataFrame, requested: list[str] | None, spec_metrics: list[str]) -> list[str]:
@@ -40,9 +48,12 @@ def headline_table(indices: pd.DataFrame) -> pd.DataFrame:
     table = cells.pivot_table(index=["method", "weighting", "weight", "metric", "budget"], columns="index", values="cell", aggfunc="first").reset_index()
     diverged = indices[indices["index"] == "divergence_rate"].groupby(["method", "weighting", "weight", "metric"])["value"].max().rename("max divergence rate")
     table = table.merge(diverged.reset_index(), on=["method", "weighting", "weight", "metric"], how="left")
+    keys = ["method", "weighting", "weight", "metric", "budget"]
+    tested = indices[indices["index"] == "no_effect_p"].set_index(keys)["value"]
+    table["verdict"] = [effect_verdict(tested.get(tuple(key), float("nan"))) for key in table[keys].itertuples(index=False)]
     shown = [i for i in HEADLINE_INDICES if i in table.columns]
     table = table[(table[shown] != "").any(axis=1) & table[shown].notna().any(axis=1)]  # weights the study did not vary
-    return table[["method", "weighting", "weight", "metric", "budget", *[i for i in HEADLINE_INDICES if i in table.columns], "max divergence rate"]]
+    return table[[*keys, "verdict", *shown, "max divergence rate"]]
 
 
 def _trial_pictures(report: Report, tidy: pd.DataFrame, locations: dict[str, Location], metric: str) -> None:
@@ -114,7 +125,11 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
     agreement = pd.concat(all_agreement, ignore_index=True)
 
     report.heading("Sensitivity at a glance")
-    report.text("Each cell: the index and its 95% bootstrap interval over seeds; 'budget' is the epoch the values are taken at.")
+    report.text("Each cell: the index and its 95% interval (BCa bootstrap over seeds; for main and total effects, Gaussian-process "
+                "posterior draws); 'budget' is the epoch the values are taken at. Verdict: a permutation test of 'this weight has no "
+                f"effect' at the {SIGNIFICANCE:g} level; 'no detectable effect' is what the data support, not proof of none. Where several "
+                "weights vary in a space-filling design, range and weight share are joint over all weights (every setting has its own "
+                "value of each); main and total effects are each weight's own.")
     report.table("headline", headline_table(indices), caption="headline indices per method, mode, weight and metric", show_rows=80)
     report.table("indices", indices, caption="every index, per weight value where it applies", show_rows=0)
 
