@@ -141,8 +141,25 @@ def _read_trial(location: Location, trial_path: str, tune_status: str) -> pd.Dat
     return frame
 
 
+TIDY_FILE = "tidy.csv"
+
+
+def _read_tidy_file(location: Location) -> pd.DataFrame:
+    """The tidy table of a results folder (as `study run` wrote it and results/ ships it)."""
+    path = posixpath.join(location.path, TIDY_FILE)
+    with location.filesystem.open_input_stream(path) as stream:
+        frame = pd.read_csv(stream)
+    missing = [c for c in ("trial_id", "status", "epoch", "config/method", "config/weighting", "config/seed") if c not in frame.columns]
+    if missing:
+        raise ExperimentError(f"{location.shown}/{TIDY_FILE} lacks the column(s) {missing}: not a tidy table of this project")
+    if "experiment" not in frame.columns:
+        frame.insert(0, "experiment", posixpath.basename(location.path))
+    return frame
+
+
 def load_experiment(*paths: str | Path) -> pd.DataFrame:
-    """The tidy frame of one or more experiments (local folders or storage URIs)."""
+    """The tidy frame of one or more experiments: Tune experiment folders (local or storage URIs), or
+    results folders that hold only the `tidy.csv` a study run wrote (reports rebuilt without Tune's files)."""
     if not paths:
         raise ExperimentError("no experiment given")
     frames, skipped = [], []
@@ -153,8 +170,11 @@ def load_experiment(*paths: str | Path) -> pd.DataFrame:
             raise ExperimentError(f"no experiment directory at {location.shown}")
         entries = location.listing()
         trial_paths = [e.path for e in entries if e.type == pafs.FileType.Directory and location.exists(posixpath.join(e.path, "params.json"))]
+        if not trial_paths and location.exists(posixpath.join(location.path, TIDY_FILE)):
+            frames.append(_read_tidy_file(location))  # a results folder: the tidy table a study run wrote, without Tune's files
+            continue
         if not trial_paths:
-            raise ExperimentError(f"{location.shown} holds no trial directories (params.json): not a Tune experiment of this project")
+            raise ExperimentError(f"{location.shown} holds no trial directories (params.json) and no {TIDY_FILE}: not a Tune experiment of this project")
         states = _tune_states(location, entries)
         experiment = posixpath.basename(location.path)
         for trial_path in sorted(trial_paths):
