@@ -104,7 +104,7 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
     report = Report("Sensitivity report")
     report.text(
         "How much each method's results depend on its loss weights. Indices are computed per method, weighting mode, "
-        "weight and metric at the budget (epoch) every compared trial reached, with 95% bootstrap intervals over seeds."
+        "weight and metric at the budget (epoch) every compared trial reached, with 95% intervals over seeds."
     )
     add_overview(report, tidy, metadata)
     if guided:

@@ -16,6 +16,10 @@ Settings follow the authors' public implementation where the paper leaves them o
 starts near 0 (r ~ 0.5, normal noise of std 0.001), r is trained with the VAE's Adam, gamma 6.4,
 eta_s 1, eta_h 100, lambda_min 0.1, lambda_max 10, learning rates 1e-4 (D: betas 0.5/0.9).
 Networks, discriminator, optimisers, encode and decode are FactorVAE's (this class extends it).
+r is its own parameter group of the VAE's Adam, so the weight-effect check sees it apart: eta_s
+and eta_h act on r alone at first (x4 moves r's updates by tens of percent from the first steps,
+while the encoder's and decoder's barely move until r has moved), which a change summed over all
+parameters would hide.
 """
 
 from __future__ import annotations
