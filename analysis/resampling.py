@@ -11,8 +11,9 @@
 - `wilson_interval`: the Wilson score interval of a proportion (scipy's binomtest), which
   stays inside [0, 1] and is not empty at 0 or 1.
 - `no_effect_pvalue`: a permutation test of "this weight has no effect" (scipy's
-  permutation_test), the metric permuted within blocks of trials that share a seed (and, in a
-  crossed design, the other weights' values).
+  permutation_test), permuting within blocks of trials that share a seed (and, in a crossed
+  design, the other weights' values); in a scattered design, what the other weights and the seed
+  explain is removed first (Freedman-Lane), so a weight is not credited with its neighbours' effect.
 """
 
 from __future__ import annotations
@@ -88,30 +89,27 @@ def wilson_interval(successes: int, trials: int, confidence: float) -> tuple[flo
     return float(interval.low), float(interval.high)
 
 
-def projection_share(design: np.ndarray) -> Callable[..., np.ndarray]:
-    """A vectorized statistic: the share of the metric's variance that the columns of `design` explain (R^2)."""
+def _centred_basis(design: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the span of the centred columns of `design` (n, k), k possibly 0."""
+    if design.shape[1] == 0:
+        return design
     centred = design - design.mean(axis=0)
     basis, singular, _ = np.linalg.svd(centred, full_matrices=False)
-    basis = basis[:, singular > 1e-10 * max(singular.max(initial=0.0), 1e-300)]
-
-    def share(values: np.ndarray, axis: int = -1) -> np.ndarray:
-        values = np.moveaxis(values, axis, -1)
-        centred_values = values - values.mean(axis=-1, keepdims=True)
-        total = (centred_values**2).sum(axis=-1)
-        explained = ((centred_values @ basis) ** 2).sum(axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # rounded, so that shares equal in exact arithmetic tie (a flat response: 0 in every permutation)
-            return np.round(np.where(total > 0, explained / total, 0.0), 10)
-
-    return share
+    return basis[:, singular > 1e-10 * max(singular.max(initial=0.0), 1e-300)]
 
 
-def no_effect_pvalue(values: np.ndarray, design: np.ndarray, blocks: np.ndarray, *, n_resamples: int, rng: np.random.Generator) -> float:
-    """p-value of "the metric does not depend on the design's columns": R^2 against its permutation distribution.
+def no_effect_pvalue(
+    values: np.ndarray, design: np.ndarray, blocks: np.ndarray, *, nuisance: np.ndarray | None = None,
+    n_resamples: int, rng: np.random.Generator,
+) -> float:
+    """p-value of "the metric does not depend on the design's columns (beyond the nuisance columns)".
 
-    `values` (n,), `design` (n, p) the weight's own columns (group indicators or a smooth basis),
-    `blocks` (n,) labels: values are permuted only among trials of the same block. NaN when no
-    block holds two trials (nothing to permute).
+    `values` (n,); `design` (n, p) the weight's own columns (group indicators or a smooth basis);
+    `nuisance` (n, q) what the metric may depend on under the null (other weights, seeds), removed
+    first (Freedman & Lane: residuals of the nuisance fit are permuted and added back); `blocks`
+    (n,) labels: residuals are permuted only among trials of the same block. The statistic is the
+    variance the weight's columns explain beyond the nuisance, over what the full fit leaves.
+    NaN when no block holds two trials (nothing to permute); 1 when the metric is constant.
     """
     labels, inverse = np.unique(blocks, return_inverse=True)
     groups = [np.flatnonzero(inverse == b) for b in range(len(labels))]
@@ -119,13 +117,26 @@ def no_effect_pvalue(values: np.ndarray, design: np.ndarray, blocks: np.ndarray,
     if not groups or np.ptp(values) == 0:
         return np.nan if not groups else 1.0
     order = np.concatenate(groups)
-    share = projection_share(design[order])
+    y = values[order].astype(float)
+    reduced_columns = np.zeros((len(order), 0)) if nuisance is None else nuisance[order]
+    reduced = _centred_basis(reduced_columns)
+    full = _centred_basis(np.column_stack([reduced_columns, design[order]]))
+    fitted = y.mean() + reduced @ (reduced.T @ (y - y.mean()))
+    residuals = y - fitted
     sizes = np.cumsum([len(g) for g in groups])[:-1]
 
     def statistic(*parts: np.ndarray, axis: int = -1) -> np.ndarray:
-        return share(np.concatenate([np.moveaxis(p, axis, -1) for p in parts], axis=-1))
+        permuted = np.concatenate([np.moveaxis(p, axis, -1) for p in parts], axis=-1) + fitted
+        centred = permuted - permuted.mean(axis=-1, keepdims=True)
+        total = (centred**2).sum(axis=-1)
+        explained_full = ((centred @ full) ** 2).sum(axis=-1)
+        explained_reduced = ((centred @ reduced) ** 2).sum(axis=-1)
+        left = np.maximum(total - explained_full, 1e-12 * total)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # rounded, so that values equal in exact arithmetic tie (a flat response: 0 in every permutation)
+            return np.round(np.where(total > 0, (explained_full - explained_reduced) / left, 0.0), 10)
 
-    samples = np.split(values[order], sizes)
+    samples = np.split(residuals, sizes)
     result = _quietly(stats.permutation_test, samples, statistic, permutation_type="pairings", vectorized=True,
                       n_resamples=n_resamples, alternative="greater", rng=rng)
     return float(result.pvalue)

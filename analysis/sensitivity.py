@@ -92,8 +92,8 @@ INDEX_DEFINITIONS: dict[str, str] = {
     "robust_fraction": "Share of the weight's log-range lying nearer to a grid value whose seed-mean is within the tolerance of the best than to one that is not.",
     "divergence_rate": "Share of the trials at one weight value that diverged by the budget.",
     "no_effect_p": "p-value of a permutation test of 'the metric does not depend on this weight' (scipy.stats.permutation_test, within seed blocks); large: no detectable effect, which is not proof of none.",
-    "main_effect": "First-order Sobol' index: share of the seed-free response's variance this weight explains alone (Gaussian-process surrogate, SALib); only where two or more weights vary.",
-    "total_effect": "Total Sobol' index: share of the seed-free response's variance this weight explains with all its interactions; only where two or more weights vary.",
+    "main_effect": "First-order Sobol' index: share of the response surface's variance (a quadratic in the log weights fitted to seed-means) this weight explains alone; only where two or more weights vary.",
+    "total_effect": "Total Sobol' index: share of the response surface's variance this weight explains with all its interactions; only where two or more weights vary.",
 }
 
 
@@ -525,6 +525,15 @@ def _shared_notes(response: WeightResponse, marginal_over: list[str]) -> str:
 # ---------------------------------------------------------------------------- public frames
 
 
+def _cell_settings(trials: pd.DataFrame, weights: list[str]) -> np.ndarray:
+    """The weights of each setting with a finite value, in the order `WeightResponse.from_trials` makes its cells."""
+    finite = trials[np.isfinite(trials["value"].to_numpy(dtype=float))]
+    keys = pd.DataFrame({w: canonical_weights(finite[w]) for w in weights})
+    labels = keys.astype(str).agg("|".join, axis=1).to_numpy()
+    first = pd.Series(np.arange(len(finite))).groupby(labels).first()
+    return keys.to_numpy()[first.to_numpy()]
+
+
 def _group_weights(trials: pd.DataFrame) -> list[str]:
     """The weight columns a group's trials carry (other methods' weights are all NaN there)."""
     return [w for w in weight_columns(trials) if trials[w].notna().all()]
@@ -580,7 +589,10 @@ def sensitivity_indices(
                                                       "ci_low": np.nan, "ci_high": np.nan, "note": how})
             rows += [context | {"weight": weight} | row for row in weight_rows]
         if len(varied) >= 2:
-            effects = sobol_effects(group, varied, confidence=confidence, seed=seed)
+            joint = WeightResponse.from_trials(group, varied[0], varied)
+            settings = _cell_settings(group, varied)
+            effects = sobol_effects(joint.cells, settings, varied, paired=joint.paired, n_resamples=n_resamples, confidence=confidence,
+                                    rng=_rng_for(seed, method, weighting, "sobol", metric, context["budget"]))
             counts = {"n_trials": len(group), "n_diverged": int(group["diverged"].sum()), "n_seeds": int(group["seed"].nunique())}
             for effect in effects.to_dict("records"):
                 column = effect.pop("weight")

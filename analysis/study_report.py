@@ -52,7 +52,7 @@ def headline_table(indices: pd.DataFrame) -> pd.DataFrame:
     tested = indices[indices["index"] == "no_effect_p"].set_index(keys)["value"]
     table["verdict"] = [effect_verdict(tested.get(tuple(key), float("nan"))) for key in table[keys].itertuples(index=False)]
     shown = [i for i in HEADLINE_INDICES if i in table.columns]
-    table = table[(table[shown] != "").any(axis=1) & table[shown].notna().any(axis=1)]  # weights the study did not vary
+    table = table[table[shown].fillna("").ne("").any(axis=1)]  # weights the study did not vary
     return table[[*keys, "verdict", *shown, "max divergence rate"]]
 
 
