@@ -70,9 +70,12 @@ def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: li
     weight = result["weight"]
     report.heading(f"{method}: {weight} fixed vs adaptive")
     better = "higher" if result["mode"] == "max" else "lower"
+    low, high = result["spread_ratio_ci_low"], result["spread_ratio_ci_high"]
+    interval = (f"95% BCa bootstrap interval {low:.3g} to {high:.3g}" if pd.notna(low) and pd.notna(high)
+                else "no interval: fewer than 3 seeds per starting weight")
     report.text(
         f"Primary metric {primary} ({better} is better). Spread across starting weights, adaptive / fixed: "
-        f"{result['spread_ratio']:.3g} (95% BCa bootstrap interval {result['spread_ratio_ci_low']:.3g} to {result['spread_ratio_ci_high']:.3g}); "
+        f"{result['spread_ratio']:.3g} ({interval}); "
         f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.3g}. "
         f"Adaptive {weight} convergence ratio {result['convergence_ratio_adaptive']:.3g} (0: all starts end at one value; 1: they stay apart)."
     )

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 Statistic = Callable[..., np.ndarray]  # samples (..., n_i) each, axis=-1 -> (k, ...)
+MIN_SEEDS = 3  # fewest seeds per setting for a bootstrap interval
 
 
 @dataclass
@@ -52,8 +53,10 @@ def seed_bootstrap(
     estimate = np.asarray(_quietly(statistic, *[s[np.newaxis, :] for s in samples], axis=-1))[:, 0]
     k = estimate.shape[0]
     nan = np.full(k, np.nan)
-    if min(len(s) for s in samples) < 2:
-        return Intervals(estimate, nan.copy(), nan.copy(), ["one seed per setting: no interval"] * k)
+    fewest = min(len(s) for s in samples)
+    if fewest < MIN_SEEDS:
+        # two seeds give three distinct resamples of a setting: a bootstrap interval from them means nothing
+        return Intervals(estimate, nan.copy(), nan.copy(), [f"{fewest} seed(s) in a setting: too few for a bootstrap interval (needs {MIN_SEEDS})"] * k)
     result = _quietly(
         stats.bootstrap, tuple(samples), statistic, paired=paired, vectorized=True, method="BCa",
         n_resamples=n_resamples, confidence_level=confidence, rng=rng,

@@ -44,7 +44,8 @@ def _metrics(tidy: pd.DataFrame, requested: list[str] | None, spec_metrics: list
 def headline_table(indices: pd.DataFrame) -> pd.DataFrame:
     """One row per method x weighting x weight x metric: the headline indices as 'value [low, high]'."""
     rows = indices[indices["index"].isin(HEADLINE_INDICES)]
-    cells = rows.assign(cell=[f"{v:.3g} [{lo:.3g}, {hi:.3g}]" if pd.notna(v) else "" for v, lo, hi in zip(rows["value"], rows["ci_low"], rows["ci_high"])])
+    cells = rows.assign(cell=[(f"{v:.3g} [{lo:.3g}, {hi:.3g}]" if pd.notna(lo) and pd.notna(hi) else f"{v:.3g}") if pd.notna(v) else ""
+                              for v, lo, hi in zip(rows["value"], rows["ci_low"], rows["ci_high"])])
     table = cells.pivot_table(index=["method", "weighting", "weight", "metric", "budget"], columns="index", values="cell", aggfunc="first").reset_index()
     diverged = indices[indices["index"] == "divergence_rate"].groupby(["method", "weighting", "weight", "metric"])["value"].max().rename("max divergence rate")
     table = table.merge(diverged.reset_index(), on=["method", "weighting", "weight", "metric"], how="left")
