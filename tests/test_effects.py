@@ -93,3 +93,11 @@ def test_crossed_grid_tests_each_weight_within_the_others():
     assert rows_of(table, "no_effect_p", "b")["value"].item() > 0.05
     assert "crossed design" in rows_of(table, "no_effect_p", "b")["note"].item()
     assert rows_of(table, "main_effect", "a")["value"].item() > rows_of(table, "main_effect", "b")["value"].item() + 0.5
+
+
+def test_two_seeds_per_setting_give_no_interval_but_a_verdict():
+    table = sensitivity_indices(frame(ONE_WEIGHT, lambda w: 0.5 + 0.05 * np.log(w["w"]), seeds=range(2)), "metric")
+    row = rows_of(table, "range").iloc[0]
+    assert np.isfinite(row["value"]) and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    assert "too few for a bootstrap interval" in row["note"]
+    assert np.isfinite(rows_of(table, "no_effect_p")["value"].item())
