@@ -39,7 +39,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, bernoulli_nll
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -84,10 +84,10 @@ class AdversarialAutoencoder(Method):
         self.disc_cat = mlp([clusters, hidden, hidden, 1])
         self.disc_gauss = mlp([style_dim, hidden, hidden, 1])
         encoder = [*self.trunk.parameters(), *self.cluster_head.parameters(), *self.style_head.parameters()]
-        self.optimizers["recon"] = torch.optim.Adam([*encoder, *self.decoder.parameters()], lr=lr, betas=(0.5, 0.999))
-        self.optimizers["disc"] = torch.optim.Adam([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], lr=disc_lr, betas=(0.5, 0.999))
+        self.optimizers["recon"] = adam([*encoder, *self.decoder.parameters()], lr=lr, betas=(0.5, 0.999))
+        self.optimizers["disc"] = adam([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], lr=disc_lr, betas=(0.5, 0.999))
         if update == "phased":
-            self.optimizers["gen"] = torch.optim.Adam(encoder, lr=lr, betas=(0.5, 0.999))
+            self.optimizers["gen"] = adam(encoder, lr=lr, betas=(0.5, 0.999))
 
     def _codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.trunk(x)

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..networks import make_decoder, make_encoder
-from .base import Encoding, Method, WeightSpec
+from .base import Encoding, Method, WeightSpec, adam
 
 
 class AMEAutoencoder(Method):
@@ -45,8 +45,8 @@ class AMEAutoencoder(Method):
         self.decoder = make_decoder(self.image_shape, latent_dim)
         self.classifier = nn.Sequential(nn.Linear(latent_dim, classifier_hidden), nn.LeakyReLU(0.2), nn.Linear(classifier_hidden, 1))
         encoder_and_classifier = [*self.encoder.parameters(), *self.classifier.parameters()]
-        self.optimizers["encoder_classifier"] = torch.optim.Adam(encoder_and_classifier, lr=lr, betas=(0.5, 0.999))
-        self.optimizers["decoder"] = torch.optim.Adam(self.decoder.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.optimizers["encoder_classifier"] = adam(encoder_and_classifier, lr=lr, betas=(0.5, 0.999))
+        self.optimizers["decoder"] = adam(self.decoder.parameters(), lr=lr, betas=(0.5, 0.999))
 
     def discriminate(self, x: torch.Tensor) -> torch.Tensor:
         """Dis = C o E: the logit that x is an original image."""

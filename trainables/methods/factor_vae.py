@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..networks import make_decoder, make_encoder
-from .base import Encoding, Method, WeightSpec, bernoulli_nll, gaussian_kl, gaussian_sample
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, gaussian_kl, gaussian_sample
 
 
 def permute_dims(z: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -64,8 +64,8 @@ class FactorVAE(Method):
         self.decoder = make_decoder(self.image_shape, latent_dim)
         self.discriminator = tc_discriminator(latent_dim, disc_hidden, disc_layers)
         vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        self.optimizers["vae"] = torch.optim.Adam(vae_parameters, lr=lr, betas=(0.9, 0.999))
-        self.optimizers["disc"] = torch.optim.Adam(self.discriminator.parameters(), lr=disc_lr, betas=(0.5, 0.9))
+        self.optimizers["vae"] = adam(vae_parameters, lr=lr, betas=(0.9, 0.999))
+        self.optimizers["disc"] = adam(self.discriminator.parameters(), lr=disc_lr, betas=(0.5, 0.9))
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x).chunk(2, dim=1)

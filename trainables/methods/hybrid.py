@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..networks import make_decoder, make_encoder
-from .base import Encoding, Method, bernoulli_nll, gaussian_kl, gaussian_sample
+from .base import Encoding, Method, adam, bernoulli_nll, gaussian_kl, gaussian_sample, sgd
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -151,9 +151,9 @@ class HybridCodeModel(Method):
         self.encoder = make_encoder(self.image_shape, 2 * latent_dim + categories)
         self.decoder = make_decoder(self.image_shape, latent_dim + categories)
         if optimizer == "sgd":
-            self.optimizers["model"] = torch.optim.SGD(self.parameters(), lr=lr, momentum=momentum)
+            self.optimizers["model"] = sgd(self.parameters(), lr=lr, momentum=momentum)
         elif optimizer == "adam":
-            self.optimizers["model"] = torch.optim.Adam(self.parameters(), lr=lr)
+            self.optimizers["model"] = adam(self.parameters(), lr=lr)
         else:
             raise ValueError(f"{self.name}: optimizer must be 'sgd' or 'adam', got {optimizer!r}")
         if lr_decay < 1:

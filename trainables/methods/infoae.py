@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec
+from .base import Encoding, Method, WeightSpec, adam
 
 NOISE_DIM = 100
 
@@ -94,8 +94,8 @@ class InfoAE(Method):
         self.critic = SelfCritic(channels, features, latent_dim, hidden)
         main = [*self.encoder.parameters(), *self.decoder.parameters(), *self.code_generator.parameters(), *self.classifier.parameters()]
         critics = [*self.discriminator.parameters(), *self.critic.parameters()]
-        self.optimizers["main"] = torch.optim.Adam(main, lr=lr, betas=(0.5, 0.999))
-        self.optimizers["critics"] = torch.optim.Adam(critics, lr=lr, betas=(0.5, 0.999))
+        self.optimizers["main"] = adam(main, lr=lr, betas=(0.5, 0.999))
+        self.optimizers["critics"] = adam(critics, lr=lr, betas=(0.5, 0.999))
 
     def _condition(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         noise = torch.rand((n, NOISE_DIM), generator=self.generator, device=device) * 2 - 1
