@@ -18,3 +18,24 @@ def test_a_local_run_starts_its_own_ray_even_when_another_cluster_is_advertised(
         assert ray.cluster_resources()["CPU"] == 1
     finally:
         ray.shutdown()
+
+
+def test_a_trial_uses_as_many_threads_as_its_cpu_share(monkeypatch):
+    """Even with OMP_NUM_THREADS exported for the whole machine, a 1-CPU trial computes on 1 thread."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    init_ray(num_cpus=2)
+    try:
+        @ray.remote
+        def threads() -> tuple[int, int]:
+            import torch
+
+            from trainables.trainable import use_cpu_share
+
+            before = torch.get_num_threads()
+            return before, use_cpu_share()
+
+        before, after = ray.get(threads.options(num_cpus=1).remote())
+        assert after == 1, f"{before} threads before"  # measured here: 2 before (the machine's cores), not 1
+        assert ray.get(threads.options(num_cpus=2).remote())[1] == 2
+    finally:
+        ray.shutdown()

@@ -12,6 +12,7 @@ import logging
 import os
 from typing import Any
 
+import ray
 import torch
 from ray import tune
 
@@ -22,10 +23,21 @@ from .trial import Trial
 CHECKPOINT_FILE = "trial_state.pt"
 
 
+def use_cpu_share() -> int:
+    """Intra-op threads = the CPUs Ray gave this worker (at least 1), so trials sharing a node do not
+    oversubscribe its cores. Ray sets OMP_NUM_THREADS from the share only where it is unset; a value
+    exported for the whole machine (say 16) would otherwise give every trial 16 threads."""
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU") if ray.is_initialized() else None
+    if cpus:
+        torch.set_num_threads(max(1, int(cpus)))
+    return torch.get_num_threads()
+
+
 class StudyTrainable(tune.Trainable):
     def setup(self, config: dict[str, Any], splits: Splits) -> None:
         # one INFO line per saved checkpoint, from every worker, drowns the progress table
         logging.getLogger("ray.train._internal.storage").setLevel(logging.WARNING)
+        use_cpu_share()
         self.splits = splits
         self.trial = Trial(config, splits)
 
