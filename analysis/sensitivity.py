@@ -460,7 +460,6 @@ def _weight_rows(
         statistic = _index_statistic(response, mode, default_index, tolerance)
         found = seed_bootstrap(response.cells, statistic, paired=response.paired, n_resamples=n_resamples, confidence=confidence, rng=rng)
         resampled = "seeds resampled as blocks" if response.paired else "seeds resampled within settings (settings ran different seeds)"
-        found.notes = [note if note else "" for note in found.notes]
     else:
         k = len(response.values) + len(CURVE_INDICES)
         found = Intervals(np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan), [""] * k)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
-
 from trainables.datasets import Splits
 from trainables.methods import METHODS
 from trainables.weight_effect import EffectReport, EffectSettings, check_weight_effects
