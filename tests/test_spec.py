@@ -170,3 +170,14 @@ def test_specs_load_with_a_safe_yaml_loader(tmp_path, capsys):
     assert main(["run", str(spec_file), "--dry-run"]) == 2
     assert not marker.exists()
     assert "python/object" in capsys.readouterr().err
+
+
+def test_a_dry_run_piped_into_head_ends_quietly():
+    """`study run SPEC --dry-run | head -1`: the reader closes the pipe early; no traceback, exit 0."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(f"'{sys.executable}' -m study.cli run digits-infoae-sensitivity --dry-run | head -1; exit ${{PIPESTATUS[0]}}",
+                          shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("study digits-infoae-sensitivity")
