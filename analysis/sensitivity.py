@@ -329,6 +329,7 @@ class WeightResponse:
     cells: list[np.ndarray]  # finite metric values of each setting of all weights, ordered by seed
     cell_seeds: list[tuple]  # the seeds behind each cell, in that order
     cell_value: np.ndarray  # index into `values` of each cell
+    cell_weights: np.ndarray  # the setting of all `weights` behind each cell (cells, weights)
     n_trials: np.ndarray  # trials per weight value, diverged ones included
     n_diverged: np.ndarray
     n_finite: np.ndarray  # trials per weight value with a finite metric
@@ -340,10 +341,11 @@ class WeightResponse:
     def from_trials(cls, trials: pd.DataFrame, weight: str, weights: list[str]) -> WeightResponse:
         own = canonical_weights(trials[weight])
         values = np.unique(own)
-        settings = pd.DataFrame({w: canonical_weights(trials[w]) for w in weights}).astype(str).agg("|".join, axis=1)
+        weight_values = pd.DataFrame({w: canonical_weights(trials[w]) for w in weights})
+        settings = weight_values.astype(str).agg("|".join, axis=1)
         finite = np.isfinite(trials["value"].to_numpy(dtype=float))
         diverged = trials["diverged"].to_numpy(dtype=bool)
-        cells, cell_seeds, cell_value = [], [], []
+        cells, cell_seeds, cell_value, cell_weights = [], [], [], []
         seeds_column = trials["seed"].to_numpy()
         for _, rows in pd.Series(np.arange(len(trials))).groupby(settings.to_numpy()):
             kept = rows.to_numpy()[finite[rows.to_numpy()]]
@@ -352,6 +354,7 @@ class WeightResponse:
                 cells.append(trials["value"].to_numpy(dtype=float)[kept])
                 cell_seeds.append(tuple(seeds_column[kept].tolist()))
                 cell_value.append(int(np.searchsorted(values, own[kept[0]])))
+                cell_weights.append(weight_values.to_numpy()[kept[0]])
         at = [own == v for v in values]
         seeds = trials["seed"].to_numpy()
         return cls(
@@ -359,6 +362,7 @@ class WeightResponse:
             cells=cells,
             cell_seeds=cell_seeds,
             cell_value=np.array(cell_value, dtype=int),
+            cell_weights=np.array(cell_weights, dtype=float).reshape(len(cell_weights), len(weights)),
             n_trials=np.array([m.sum() for m in at]),
             n_diverged=np.array([(m & diverged).sum() for m in at]),
             n_finite=np.array([(m & finite).sum() for m in at]),
@@ -524,15 +528,6 @@ def _shared_notes(response: WeightResponse, marginal_over: list[str]) -> str:
 # ---------------------------------------------------------------------------- public frames
 
 
-def _cell_settings(trials: pd.DataFrame, weights: list[str]) -> np.ndarray:
-    """The weights of each setting with a finite value, in the order `WeightResponse.from_trials` makes its cells."""
-    finite = trials[np.isfinite(trials["value"].to_numpy(dtype=float))]
-    keys = pd.DataFrame({w: canonical_weights(finite[w]) for w in weights})
-    labels = keys.astype(str).agg("|".join, axis=1).to_numpy()
-    first = pd.Series(np.arange(len(finite))).groupby(labels).first()
-    return keys.to_numpy()[first.to_numpy()]
-
-
 def _group_weights(trials: pd.DataFrame) -> list[str]:
     """The weight columns a group's trials carry (other methods' weights are all NaN there)."""
     return [w for w in weight_columns(trials) if trials[w].notna().all()]
@@ -589,8 +584,7 @@ def sensitivity_indices(
             rows += [context | {"weight": weight} | row for row in weight_rows]
         if len(varied) >= 2:
             joint = WeightResponse.from_trials(group, varied[0], varied)
-            settings = _cell_settings(group, varied)
-            effects = sobol_effects(joint.cells, settings, varied, paired=joint.paired, n_resamples=n_resamples, confidence=confidence,
+            effects = sobol_effects(joint.cells, joint.cell_weights, varied, paired=joint.paired, n_resamples=n_resamples, confidence=confidence,
                                     rng=_rng_for(seed, method, weighting, "sobol", metric, context["budget"]))
             counts = {"n_trials": len(group), "n_diverged": int(group["diverged"].sum()), "n_seeds": int(group["seed"].nunique())}
             for effect in effects.to_dict("records"):
