@@ -18,6 +18,26 @@ import torch
 from torch import nn
 
 
+class OneChannelConvTranspose2d(nn.ConvTranspose2d):
+    """nn.ConvTranspose2d whose CPU forward, for one output channel, is the same arithmetic written as
+    a matrix product and torch's col2im (`F.fold`).
+
+    Why: a decoder's last layer for grey-scale images maps many channels to one, and oneDNN's transposed
+    convolution runs that shape at a few GFLOP/s, 2-3x slower forward and backward than the product
+    plus fold (benchmarks/results/training_throughput.txt). Same parameters and state dict; other
+    devices, channel counts and options use the native kernel (cuDNN handles the shape well)."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        plain = self.groups == 1 and self.dilation == (1, 1) and self.output_padding == (0, 0) and self.padding_mode == "zeros"
+        if x.device.type != "cpu" or self.out_channels != 1 or output_size is not None or x.dim() != 4 or not plain:
+            return super().forward(x, output_size)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        out_hw = ((x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw)
+        columns = self.weight.flatten(1).t() @ x.flatten(2)  # (batch, k*k, input pixels)
+        out = nn.functional.fold(columns, out_hw, self.kernel_size, stride=self.stride, padding=self.padding)
+        return out if self.bias is None else out + self.bias.view(1, -1, 1, 1)
+
+
 def uses_conv(image_shape: tuple[int, int, int]) -> bool:
     """Square power-of-two images of 16 pixels or more go through the conv networks."""
     _, h, w = image_shape
@@ -97,7 +117,7 @@ class ConvDecoder(nn.Module):
         ]
         previous = 64
         for i, width in enumerate(widths):
-            layers.append(nn.ConvTranspose2d(previous, width, 4, stride=2, padding=1))
+            layers.append(OneChannelConvTranspose2d(previous, width, 4, stride=2, padding=1))
             if i < len(widths) - 1:
                 layers.append(nn.ReLU())
             previous = width

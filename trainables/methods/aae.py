@@ -39,7 +39,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, score_together
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -102,14 +102,15 @@ class AdversarialAutoencoder(Method):
     def _generator_loss(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Non-saturating loss of the codes against both adversaries (the codes want label 1)."""
         bce = nn.functional.binary_cross_entropy_with_logits
-        cat_logits, gauss_logits = self.disc_cat(y), self.disc_gauss(z)
+        with frozen(self.disc_cat, self.disc_gauss):
+            cat_logits, gauss_logits = self.disc_cat(y), self.disc_gauss(z)
         return bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
 
     def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of both adversaries: prior samples (label 1) against the given codes (label 0)."""
         bce = nn.functional.binary_cross_entropy_with_logits
         y_real, z_real = self._prior(y_fake.shape[0], y_fake.device)
-        logits = [self.disc_cat(y_real), self.disc_cat(y_fake), self.disc_gauss(z_real), self.disc_gauss(z_fake)]
+        logits = [*score_together(self.disc_cat, y_real, y_fake), *score_together(self.disc_gauss, z_real, z_fake)]
         disc_loss = sum(bce(l, torch.full_like(l, float(i % 2 == 0))) for i, l in enumerate(logits)) / 2
         self.optimizers["disc"].zero_grad(set_to_none=True)
         disc_loss.backward()
@@ -125,7 +126,7 @@ class AdversarialAutoencoder(Method):
             generator_loss = self._generator_loss(y, z)
             total = recon + weights["adv_weight"] * generator_loss
             self.optimizers["recon"].zero_grad(set_to_none=True)
-            total.backward()  # also leaves gradients on the adversaries; their next update zeroes them first
+            total.backward()
             self.optimizers["recon"].step()
         else:
             y, z = self._codes(x)

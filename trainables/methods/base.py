@@ -9,6 +9,8 @@ host (once per epoch, not per step).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -131,6 +133,32 @@ def sgd(params, lr: float, momentum: float = 0.0) -> torch.optim.SGD:
         return torch.optim.SGD(params, lr=lr, momentum=momentum, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+@contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Within the block, the modules' parameters take no gradient; they still pass gradients through.
+
+    For a critic inside another network's loss (FactorVAE's D in gamma * TC, AAE's adversaries in the
+    generator loss): the weight gradients that loss would leave on the critic are never used (the
+    critic's own update zeroes them first), and on CPU they cost as much as the input gradients.
+    The networks' updates are the same; tests/test_throughput_shortcuts.py checks it."""
+    states = [(p, p.requires_grad) for m in modules for p in m.parameters()]
+    for parameter, _ in states:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter, state in states:
+            parameter.requires_grad_(state)
+
+
+def score_together(module: nn.Module, *batches: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """module applied to each batch, as one call on their concatenation (one large matrix product
+    instead of several small ones, and one weight-gradient sum). Only for modules whose rows do not
+    interact (no batch norm), so the result is the separate calls' up to float rounding."""
+    scores = module(torch.cat(batches))
+    return tuple(scores.split([b.shape[0] for b in batches]))
 
 
 def gaussian_sample(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..networks import make_decoder, make_encoder
-from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, gaussian_kl, gaussian_sample
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, gaussian_kl, gaussian_sample, score_together
 
 
 def permute_dims(z: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -81,7 +81,8 @@ class FactorVAE(Method):
         z = gaussian_sample(mu, logvar, self.generator)
         recon = bernoulli_nll(self.decoder(z), x_vae)
         kl = gaussian_kl(mu, logvar)
-        tc = self.discriminator(z).mean()
+        with frozen(self.discriminator):
+            tc = self.discriminator(z).mean()
         total = recon + kl + weights["gamma"] * tc
         vae_opt = self.optimizers["vae"]
         vae_opt.zero_grad(set_to_none=True)
@@ -104,8 +105,7 @@ class FactorVAE(Method):
 
     def discriminator_step(self, z_real: torch.Tensor, z_perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of D on codes (label 1) against permuted codes (label 0); its loss and accuracy."""
-        logits_real = self.discriminator(z_real)
-        logits_perm = self.discriminator(z_perm)
+        logits_real, logits_perm = score_together(self.discriminator, z_real, z_perm)
         bce = nn.functional.binary_cross_entropy_with_logits
         loss = 0.5 * (bce(logits_real, torch.ones_like(logits_real)) + bce(logits_perm, torch.zeros_like(logits_perm)))
         optimizer = self.optimizers["disc"]

@@ -29,7 +29,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, adam
+from ..networks import OneChannelConvTranspose2d
+from .base import Encoding, Method, WeightSpec, adam, frozen
 
 NOISE_DIM = 100
 
@@ -86,7 +87,7 @@ class InfoAE(Method):
             nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
             nn.BatchNorm2d(32),
             nn.ReLU(),
-            nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1),
+            OneChannelConvTranspose2d(32, channels, 4, stride=2, padding=1),
         )
         self.code_generator = nn.Sequential(nn.Linear(NOISE_DIM + categories, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
         self.classifier = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, categories))
@@ -135,7 +136,8 @@ class InfoAE(Method):
         class_generated = ce(self.classifier(z_g), labels)  # C_lg
         class_encoded = ce(self.classifier(self.encoder(x_g)), labels)  # C_le
         classification = class_generated + class_encoded
-        fooled = [self.critic(z_e, x), self.discriminator(x_r), self.discriminator(x_g)]  # E_l, D_le, D_lg
+        with frozen(self.critic, self.discriminator):
+            fooled = [self.critic(z_e, x), self.discriminator(x_r), self.discriminator(x_g)]  # E_l, D_le, D_lg
         adversarial = sum(bce(l, torch.ones_like(l)) for l in fooled)
         reconstruction = (x_r - x).flatten(1).norm(dim=1).mean()
         total = weights["alpha"] * classification + weights["beta"] * adversarial + weights["gamma"] * reconstruction

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import WeightSpec, bernoulli_nll, gaussian_sample
+from .base import WeightSpec, bernoulli_nll, frozen, gaussian_sample
 from .factor_vae import FactorVAE, permute_dims
 
 
@@ -65,7 +65,8 @@ class RelevanceFactorVAE(FactorVAE):
         kl_per_latent = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).mean(dim=0)
         kl_weights = weights["lambda_max"] - (weights["lambda_max"] - weights["lambda_min"]) * r
         kl = (kl_weights * kl_per_latent).sum()
-        tc = self.discriminator(r * z).mean()
+        with frozen(self.discriminator):
+            tc = self.discriminator(r * z).mean()
         sparsity = r.sum()
         entropy = nn.functional.binary_cross_entropy_with_logits(self.relevance_logits, r, reduction="sum")
         total = recon + kl + weights["gamma"] * tc + weights["eta_s"] * sparsity + weights["eta_h"] * entropy
