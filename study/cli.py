@@ -48,6 +48,23 @@ def _print_effects(method, dataset: str) -> None:
 _PROBE_CACHE: dict = {}
 
 
+def _say_dropped_factors(spec, splits) -> None:
+    """Name the ground-truth factors that take one value in the evaluation set: the disentanglement
+    metrics score the others, and a reader of the results should know which."""
+    from trainables.evaluation import scored_factors
+
+    evaluation = splits.test.subset(spec.dataset.eval_size, seed=0)
+    if evaluation.factors is None:
+        return
+    names = evaluation.factor_names or [str(k) for k in range(evaluation.factors.shape[1])]
+    scored = scored_factors(evaluation)
+    dropped = [name for k, name in enumerate(names) if k not in scored]
+    if dropped:
+        kept = [names[k] for k in scored]
+        print(f"note: {', '.join(dropped)} take(s) one value in the evaluation set; disentanglement metrics score "
+              f"{', '.join(kept) if kept else 'no factor (they will be NaN)'}", flush=True)
+
+
 def _probe_images(dataset: str, load_dataset):
     if dataset not in _PROBE_CACHE:
         from .weight_check import PROBE_IMAGES
@@ -95,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     except (SpecError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    _say_dropped_factors(spec, splits)
     return _sweep(args, spec.name, lambda: run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits), bad_input=(SpecError, DataError))
 
 

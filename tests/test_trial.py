@@ -137,3 +137,28 @@ def test_pictures_show_reconstructions_and_one_row_per_latent(method, tiny_sprit
     tiles = torch.from_numpy(__import__("numpy").asarray(Image.open(traversals).convert("L"), dtype="float32"))
     first_row = tiles[1:side, 1 : 5 * side]
     assert first_row.std() > 0  # the images differ: not a blank or constant picture
+
+
+def test_a_factor_with_one_value_is_dropped_from_the_disentanglement_metrics():
+    """A sub-grid with one shape: the metrics score the factors that vary instead of going NaN, and
+    match scoring those factors' columns directly."""
+    import numpy as np
+
+    from trainables.datasets import load_dataset
+    from trainables.evaluation import encode_all, evaluate, scored_factors
+    from trainables.metrics import mig
+
+    splits = load_dataset("dsprites", resolution=16, sizes={"shape": 1, "scale": 2, "orientation": 2, "position_x": 4, "position_y": 4})
+    trial = Trial({"method": "beta_vae", "epochs": 1, "batch_size": 32, "eval_size": 64, "seed": 0}, splits)
+    trial.train_epoch()
+    names = list(trial.data.eval.factor_names)
+    assert [names[k] for k in scored_factors(trial.data.eval)] == [n for n in names if n != "shape"]
+    results = evaluate(trial.method, trial.data.eval)
+    for key in ("mig", "sap", "dci_disentanglement", "factor_vae_score", "beta_vae_score"):
+        assert math.isfinite(results[key]), key
+    code = encode_all(trial.method, trial.data.eval)["code"].double().numpy()
+    factors = trial.data.eval.factors.numpy()[:, scored_factors(trial.data.eval)]
+    assert results["mig"] == pytest.approx(mig(code, factors))
+    with pytest.raises(ValueError, match="single value"):
+        mig(code, trial.data.eval.factors.numpy())
+    assert np.unique(trial.data.eval.factors.numpy()[:, names.index("shape")]).size == 1

@@ -9,7 +9,9 @@ differ only through their codes.
 A metric that does not apply is NaN: clustering and the probe without class labels;
 disentanglement metrics without ground-truth factors; `mi_x_y` without a categorical code;
 `mi_x_z` and `tc` without a Gaussian posterior. A metric that cannot be computed on these codes
-(NaN codes, a factor with one value in the set, too few points) is NaN with the reason logged.
+(NaN codes, too few points) is NaN with the reason logged. Factors that take a single value in the
+evaluation set (a sub-grid with one shape, say) carry no information to score; the disentanglement
+metrics score the factors that vary (`scored_factors`), and `study run` says which were dropped.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def fit_score_split(n: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(METRIC_SEED).permutation(n)
     cut = (2 * n) // 3
     return order[:cut], order[cut:]
+
+
+def scored_factors(data: ImageSet) -> list[int]:
+    """Indices of the ground-truth factors that take at least two values in `data` (none without factors)."""
+    if data.factors is None:
+        return []
+    factors = data.factors.cpu().numpy()
+    return [k for k in range(factors.shape[1]) if np.unique(factors[:, k]).size > 1]
 
 
 def _guarded(results: dict[str, float], name: str, compute: Callable[[], dict[str, float] | float]) -> None:
@@ -106,7 +116,7 @@ def evaluate(method: Method, data: ImageSet, batch_size: int = 1024) -> dict[str
         _guarded(results, "probe_acc", lambda: probe_accuracy(code[fit], labels[fit], code[score], labels[score], seed=METRIC_SEED))
 
     if data.factors is not None:
-        factors = data.factors.cpu().numpy()
+        factors = data.factors.cpu().numpy()[:, scored_factors(data)]
         _guarded(results, "mig", lambda: mig(code, factors))
         _guarded(results, "sap", lambda: sap(code[fit], factors[fit], code[score], factors[score]))
         _guarded(results, "dci", lambda: dci(code[fit], factors[fit], code[score], factors[score], seed=METRIC_SEED))
