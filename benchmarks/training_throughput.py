@@ -92,12 +92,13 @@ def step_cost(spec_name: str, blocks: int, steps_per_block: int, baseline: bool 
     if baseline:
         unfused(method)
     method.train()
-    images = (torch.rand((spec.batch_size * 8, *shape), generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    per_step = spec.batch_size * method.batches_per_step
+    images = (torch.rand((per_step * 8, *shape), generator=torch.Generator().manual_seed(1)) > 0.5).float()
     weights = {w.name: torch.tensor(w.default) for w in cls.weights}
 
     def batch(i: int) -> torch.Tensor:
         j = i % 8
-        return images[j * spec.batch_size : (j + 1) * spec.batch_size]
+        return images[j * per_step : (j + 1) * per_step]
 
     with baseline_step(method) if baseline else contextlib.nullcontext():
         for i in range(5):
@@ -113,7 +114,7 @@ def step_cost(spec_name: str, blocks: int, steps_per_block: int, baseline: bool 
             times.append((time.perf_counter() - started) / steps_per_block)
     ms = statistics.median(times) * 1000
     fused = all(o.defaults.get("fused") for o in method.optimizers.values())
-    return {"case": spec_name, "method": entry.name, "shape": "x".join(map(str, shape)), "batch": spec.batch_size,
+    return {"case": spec_name, "method": entry.name, "shape": "x".join(map(str, shape)), "batch": per_step,
             "gflop": flops / 1e9, "ms": ms, "gflops": flops / 1e9 / (ms / 1000), "fused": fused}
 
 
@@ -136,11 +137,11 @@ def main() -> None:
         "training throughput: one training step per method at its paper size (and the quickstart), one thread",
         f"machine: {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread; "
         "share = the step's GFLOP/s over a 2048x2048 float32 matmul's (the faster of before and after the case)",
-        f"{'case':<18} {'method':<11} {'image':>8} {'batch':>5} {'GFLOP/step':>10} {'ms/step':>8} {'GFLOP/s':>8} {'matmul':>7} {'share':>6} "
+        f"{'case':<18} {'method':<11} {'image':>8} {'img/step':>8} {'GFLOP/step':>10} {'ms/step':>8} {'GFLOP/s':>8} {'matmul':>7} {'share':>6} "
         f"{'fused':>5} {'base GFLOP':>10} {'base ms':>8} {'speed-up':>8}",
     ]
     for r in rows:
-        lines.append(f"{r['case']:<18} {r['method']:<11} {r['shape']:>8} {r['batch']:>5} {r['gflop']:>10.3f} {r['ms']:>8.1f} "
+        lines.append(f"{r['case']:<18} {r['method']:<11} {r['shape']:>8} {r['batch']:>8} {r['gflop']:>10.3f} {r['ms']:>8.1f} "
                      f"{r['gflops']:>8.1f} {r['matmul']:>7.1f} {r['gflops'] / r['matmul']:>6.0%} {str(r['fused']):>5} "
                      f"{r['base_gflop']:>10.3f} {r['base_ms']:>8.1f} {r['base_ms'] / r['ms']:>7.2f}x")
     text = "\n".join(lines)

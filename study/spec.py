@@ -28,7 +28,7 @@ from trainables.methods import METHODS
 from trainables.weighting import MODES, ControllerSettings
 
 SPECS_PACKAGE = "study.specs"
-REPORTED_PREFIXES = ("loss/", "weight/", "disc_acc/")
+REPORTED_PREFIXES = ("loss/", "weight/", "disc_acc/", "controller/")
 
 
 class SpecError(ValueError):

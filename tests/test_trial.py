@@ -82,9 +82,11 @@ def test_adaptive_weight_follows_a_rigged_discriminator(method, accuracy, direct
         return terms
 
     trial.method.train_step = rigged_step
-    moved = trial.train_epoch()[f"weight/{driven}"] - start
+    metrics = trial.train_epoch()
+    moved = metrics[f"weight/{driven}"] - start
     tolerance = 1e-6 * start  # the weight lives as a float32 tensor
     assert (moved > tolerance) - (moved < -tolerance) == direction
+    assert metrics[f"controller/in_band/{driven}"] == (1.0 if direction == 0 else 0.0)
 
 
 @pytest.mark.parametrize("method", ADAPTIVE)
@@ -92,6 +94,7 @@ def test_fixed_weighting_keeps_the_weight(method, tiny_sprites):
     driven = next(iter(METHODS[method].adaptive))
     metrics = Trial(config_for(method, weighting="fixed", weights={driven: 10.0}), tiny_sprites).train_epoch()
     assert metrics[f"weight/{driven}"] == 10.0
+    assert not any(key.startswith("controller/") for key in metrics)
 
 
 def test_mnist_trial_reports_clustering_without_factors(data_root):
@@ -162,3 +165,20 @@ def test_a_factor_with_one_value_is_dropped_from_the_disentanglement_metrics():
     with pytest.raises(ValueError, match="single value"):
         mig(code, trial.data.eval.factors.numpy())
     assert np.unique(trial.data.eval.factors.numpy()[:, names.index("shape")]).size == 1
+
+
+@pytest.mark.parametrize("method", ["factor_vae", "rf_vae"])
+def test_factor_vae_takes_a_second_batch_for_its_discriminator_by_default(method, tiny_sprites):
+    """Kim & Mnih's Algorithm 2: the VAE trains on a full batch, D's permuted codes come from another."""
+    seen = []
+    paired = Trial(config_for(method, batch_size=16), tiny_sprites)
+    halved = Trial(config_for(method, batch_size=16, options={**config_for(method)["options"], "disc_batch": "half"}), tiny_sprites)
+    for trial in (paired, halved):
+        honest_step = trial.method.train_step
+        trial.method.train_step = lambda x, w, honest_step=honest_step: seen.append(x.shape[0]) or honest_step(x, w)
+        trial.train_epoch()
+    n = len(tiny_sprites.train.images)
+    assert (paired.steps_per_epoch, halved.steps_per_epoch) == (n // 32, n // 16)
+    assert set(seen) == {32, 16} and seen.count(32) == n // 32
+    with pytest.raises(ValueError, match="disc_batch"):
+        Trial(config_for(method, options={"disc_batch": "third"}), tiny_sprites)

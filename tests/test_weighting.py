@@ -73,3 +73,51 @@ def test_state_round_trip():
 def test_bad_settings_are_rejected(bad):
     with pytest.raises(ValueError):
         ControllerSettings(**bad)
+
+
+def test_the_paper_updates_at_every_step_by_default():
+    c = WeightController(1.0, "adaptive", ControllerSettings(scale=0.5))
+    assert run(c, 0.99, 1) == pytest.approx(2.0)
+
+
+def test_warmup_keeps_the_starting_weight():
+    c = WeightController(1.0, "adaptive", ControllerSettings(scale=0.5, warmup=3))
+    assert run(c, 0.99, 3) == 1.0
+    assert run(c, 0.99, 1) == pytest.approx(2.0)
+
+
+def test_explicit_thresholds_replace_the_window():
+    # the paper's text: raise above 0.90, lower below 0.55; 0.85 sits between them
+    settings = ControllerSettings(scale=0.5, lower_below=0.55, raise_above=0.90)
+    assert run(WeightController(1.0, "adaptive", settings), 0.85, 3) == 1.0
+    assert run(WeightController(1.0, "adaptive", settings), 0.95, 1) == pytest.approx(2.0)
+    assert run(WeightController(1.0, "adaptive", settings), 0.50, 1) == pytest.approx(0.5)
+
+
+def test_time_in_band_counts_the_steps_inside_the_band():
+    c = WeightController(1.0, "adaptive", ControllerSettings(target=0.75, window=0.05, interval=4))
+    for accuracy in (0.74, 0.79, 0.60, 0.95, 0.71):
+        c.observe(torch.tensor(accuracy))
+        c.step()
+    assert float(c.in_band_share()) == pytest.approx(3 / 5)
+    assert c.in_band_share() is None  # reset after reading
+    assert WeightController(1.0, "fixed").in_band_share() is None
+
+
+def test_annealed_time_in_band_follows_the_moving_target():
+    c = WeightController(1.0, "annealed", ControllerSettings(window=0.05), total_steps=100)
+    run(c, 0.85, 10)  # target 0.85 -> 0.8275: all inside
+    assert float(c.in_band_share()) == pytest.approx(1.0)
+    run(c, 0.85, 80)  # target reaches 0.80 at step 20 and keeps falling: 0.85 leaves the band after it
+    assert float(c.in_band_share()) < 0.2
+
+
+@pytest.mark.parametrize("bad", [{"warmup": -1}, {"lower_below": 0.6}, {"lower_below": 0.9, "raise_above": 0.6}, {"lower_below": -0.1, "raise_above": 0.5}])
+def test_bad_controller_options_are_rejected(bad):
+    with pytest.raises(ValueError):
+        ControllerSettings(**bad)
+
+
+def test_annealing_with_fixed_thresholds_is_refused():
+    with pytest.raises(ValueError, match="annealed"):
+        WeightController(1.0, "annealed", ControllerSettings(lower_below=0.55, raise_above=0.9), total_steps=10)

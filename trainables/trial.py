@@ -84,9 +84,11 @@ class Trial:
         self.method.to(self.device)
 
         self.batch_size = int(cfg["batch_size"])
-        self.steps_per_epoch = len(self.data.train_images) // self.batch_size
+        self.images_per_step = self.batch_size * self.method.batches_per_step
+        self.steps_per_epoch = len(self.data.train_images) // self.images_per_step
         if self.steps_per_epoch < 1:
-            raise ValueError(f"batch_size {self.batch_size} exceeds the {len(self.data.train_images)} training images")
+            raise ValueError(f"a step of {self.images_per_step} images (batch_size {self.batch_size} x {self.method.batches_per_step}) "
+                             f"exceeds the {len(self.data.train_images)} training images")
         settings = ControllerSettings(**cfg["controller"])
         total_steps = int(cfg["epochs"]) * self.steps_per_epoch
         self.controllers = {
@@ -112,7 +114,7 @@ class Trial:
         sums: dict[str, torch.Tensor] = {}
         self.method.train()
         for step in range(self.steps_per_epoch):
-            batch = images[order[step * self.batch_size : (step + 1) * self.batch_size]]
+            batch = images[order[step * self.images_per_step : (step + 1) * self.images_per_step]]
             terms = self.method.train_step(batch, {name: c.value for name, c in self.controllers.items()})
             for name, controller in self.controllers.items():
                 source = self.method.adaptive.get(name)
@@ -127,6 +129,10 @@ class Trial:
         metrics = {key: value.item() / self.steps_per_epoch for key, value in sums.items()}  # the epoch's one sync
         trained = time.perf_counter()
         metrics.update({f"weight/{name}": c.value.item() for name, c in self.controllers.items()})
+        for name, controller in self.controllers.items():
+            share = controller.in_band_share()
+            if share is not None:
+                metrics[f"controller/in_band/{name}"] = share.item()
         last = self.epoch >= int(self.config["epochs"])
         diverged = not all(math.isfinite(v) for v in metrics.values())
         if diverged:

@@ -1,8 +1,10 @@
 """Loss weights that stay fixed or follow a discriminator (the controller of seed 002).
 
-Akinola & Fobi, "Progressive disentanglement using relevant factor VAE": every `interval`
-steps the mean accuracy of the method's discriminator since the last update is compared with
-a target band `target +- window`:
+Akinola & Fobi, "Progressive disentanglement using relevant factor VAE": at each update step
+(`interval` 1, the paper's; a larger interval compares the mean accuracy since the last update)
+the accuracy of the method's discriminator is compared with a band, `target +- window` (the
+paper's implementation: 0.75 +- 0.05), or explicit `lower_below` / `raise_above` thresholds (the
+paper's text gives 0.55 and 0.90 as examples):
 
 - accuracy above the band: the code is still easy to tell from its shuffled copy, so the
   disentanglement weight goes up, `w / scale` (scale < 1);
@@ -12,7 +14,13 @@ a target band `target +- window`:
 The paper's equation (3) prints the two cases the other way round; its text (and the intent)
 is the rule above, which a unit test pins. The annealed variant moves the target linearly
 from `target_start` (0.85) to `target_end` (0.60) over the run, which puts the emphasis on
-reconstruction first and on disentanglement later.
+reconstruction first and on disentanglement later. `warmup` steps (0 in the paper) train at the
+starting weight before the controller may act, while a fresh discriminator is still at chance.
+
+Whether the controller could act at all is measured, not assumed: every adaptive controller
+counts the steps whose discriminator accuracy lay inside its band (`in_band_share`), which the
+trial reports per epoch as `controller/in_band/<weight>`. A band the discriminator never
+reaches makes the controller a steady drift of the weight, not a feedback loop.
 
 The weight and the accumulated accuracy live on the trial's device as tensors, and the update
 is `torch.where` arithmetic, so a training step never waits for a device-to-host copy.
@@ -39,9 +47,12 @@ class ControllerSettings:
     scale: float = 0.99
     min_weight: float = 1e-3
     max_weight: float = 1e4
-    interval: int = 50
+    interval: int = 1
     target_start: float = 0.85
     target_end: float = 0.60
+    warmup: int = 0
+    lower_below: float | None = None
+    raise_above: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.scale < 1.0:
@@ -55,6 +66,18 @@ class ControllerSettings:
             raise ValueError(f"controller bounds must satisfy 0 < min_weight <= max_weight, got {self.min_weight}, {self.max_weight}")
         if self.interval < 1:
             raise ValueError(f"controller interval must be at least 1 step, got {self.interval}")
+        if self.warmup < 0:
+            raise ValueError(f"controller warmup must be a number of steps >= 0, got {self.warmup}")
+        if (self.lower_below is None) != (self.raise_above is None):
+            raise ValueError("controller thresholds come as a pair: give both lower_below and raise_above, or neither")
+        if self.lower_below is not None and not 0.0 <= self.lower_below <= self.raise_above <= 1.0:  # type: ignore[operator]
+            raise ValueError(f"controller thresholds must satisfy 0 <= lower_below <= raise_above <= 1, got {self.lower_below}, {self.raise_above}")
+
+    def band(self, target: float) -> tuple[float, float]:
+        """The accuracies between which the weight stays put."""
+        if self.lower_below is not None:
+            return self.lower_below, self.raise_above  # type: ignore[return-value]
+        return target - self.window, target + self.window
 
 
 class WeightController:
@@ -72,6 +95,8 @@ class WeightController:
             raise ValueError(f"weighting mode must be one of {MODES}, got {mode!r}")
         if mode == "annealed" and not total_steps:
             raise ValueError("the annealed controller needs the run's total number of steps")
+        if mode == "annealed" and settings is not None and settings.lower_below is not None:
+            raise ValueError("the annealed controller moves its target; explicit thresholds (lower_below, raise_above) would fix the band")
         self.mode = mode
         self.settings = settings or ControllerSettings()
         self.total_steps = total_steps
@@ -80,6 +105,8 @@ class WeightController:
         self._accuracy_sum = torch.zeros((), device=device)
         self._observed = 0
         self.steps = 0
+        self._in_band = torch.zeros((), device=device)
+        self._band_steps = 0
 
     def target(self) -> float:
         """The target accuracy now (moves with training in the annealed mode)."""
@@ -93,8 +120,23 @@ class WeightController:
         """Record one step's discriminator accuracy (a 0-dim tensor on the device)."""
         if self.mode == "fixed":
             return
-        self._accuracy_sum += accuracy.detach()
+        accuracy = accuracy.detach()
+        self._accuracy_sum += accuracy
         self._observed += 1
+        low, high = self.settings.band(self.target())
+        self._in_band += ((accuracy >= low) & (accuracy <= high)).to(self._in_band.dtype)
+        self._band_steps += 1
+
+    def in_band_share(self, reset: bool = True) -> torch.Tensor | None:
+        """Share of the observed steps (since the last reset) whose accuracy lay inside the band;
+        None for a fixed weight or before any step. A tensor on the device: reading it syncs."""
+        if self.mode == "fixed" or not self._band_steps:
+            return None
+        share = self._in_band / self._band_steps
+        if reset:
+            self._in_band = torch.zeros_like(self._in_band)
+            self._band_steps = 0
+        return share
 
     def step(self) -> None:
         """Advance one training step; every `interval` steps, move the weight."""
@@ -103,12 +145,14 @@ class WeightController:
             return
         s = self.settings
         accuracy = self._accuracy_sum / self._observed
-        target = self.target()
-        raised = torch.where(accuracy > target + s.window, self.value / s.scale, self.value)
-        moved = torch.where(accuracy < target - s.window, self.value * s.scale, raised)
-        self.value = moved.clamp(s.min_weight, s.max_weight)
+        low, high = s.band(self.target())
         self._accuracy_sum.zero_()
         self._observed = 0
+        if self.steps <= s.warmup:
+            return
+        raised = torch.where(accuracy > high, self.value / s.scale, self.value)
+        moved = torch.where(accuracy < low, self.value * s.scale, raised)
+        self.value = moved.clamp(s.min_weight, s.max_weight)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +164,8 @@ class WeightController:
             "accuracy_sum": self._accuracy_sum.clone(),
             "observed": self._observed,
             "steps": self.steps,
+            "in_band": self._in_band.clone(),
+            "band_steps": self._band_steps,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -132,3 +178,5 @@ class WeightController:
         self._accuracy_sum = state["accuracy_sum"].to(device)
         self._observed = state["observed"]
         self.steps = state["steps"]
+        self._in_band = state.get("in_band", torch.zeros(())).to(device)
+        self._band_steps = state.get("band_steps", 0)

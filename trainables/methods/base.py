@@ -66,6 +66,9 @@ class Method(nn.Module):
 
     def __init__(self, image_shape: tuple[int, int, int], generator: torch.Generator) -> None:
         super().__init__()
+        # how many batches of the spec's batch_size one train_step takes (FactorVAE: a second batch
+        # for the discriminator's permuted codes); the trainer hands it that many images at once
+        self.batches_per_step = 1
         self.image_shape = tuple(image_shape)
         self.generator = generator
         self.optimizers: dict[str, torch.optim.Optimizer] = {}

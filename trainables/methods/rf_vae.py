@@ -54,7 +54,7 @@ class RelevanceFactorVAE(FactorVAE):
 
     def train_step(self, x, weights):
         if x.shape[0] < 4:
-            raise ValueError("rf_vae needs batches of at least 4 images (two halves of 2)")
+            raise ValueError("rf_vae needs steps of at least 4 images (two batches of 2)")
         half = x.shape[0] // 2
         x_vae, x_disc = x[:half], x[half : 2 * half]
         r = self.relevance
