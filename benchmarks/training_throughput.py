@@ -5,14 +5,15 @@ Each method is built as its shipped `paper-<method>` spec builds it (options, ba
 dataset's image shape; images are random pixels of that shape, so no data files are needed),
 plus the quickstart's factor_vae. FLOPs are torch's FlopCounterMode count of one training step
 (matrix multiplications and convolutions, forward and backward: what the hardware's peak is
-quoted in); the reference is a 2048 x 2048 float32 matmul timed right before and right after each
-case, the faster of the two (shared cores only ever slow a run down, so the share errs low). Steps are timed after a warm-up, as the median
-of several timed blocks, once as shipped and once as the step was before the throughput work:
-the baseline, in the same process, case by case. The baseline undoes each shortcut:
+quoted in); the reference is a 2048 x 2048 float32 matmul. After a warm-up, the shipped step, the
+baseline step and the matmul are timed in alternating blocks (this virtual machine's cores have
+slow spells that last longer than one case), and each is the median of its blocks. The baseline is
+the step as it was before the throughput work. The baseline undoes each shortcut:
 - fused optimizer kernels -> torch's default for-each update (`unfused`);
 - critics frozen inside another network's loss, and one call on a critic's concatenated batches
   (`trainables.methods.base.frozen`, `score_together`) -> weight gradients and one call per batch;
-- the one-channel transposed convolution as product + fold -> oneDNN's kernel.
+- the one-channel transposed convolution as product + fold -> oneDNN's kernel;
+- networks and images channels-last (a CPU trial's layout) -> the default layout.
 Its FLOP count is the baseline's own (it computes the critics' unused weight gradients too).
 
     python benchmarks/training_throughput.py --out benchmarks/results/training_throughput.txt
@@ -33,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from study.spec import load_spec
 from trainables.methods import get_method
-from trainables.networks import OneChannelConvTranspose2d
+from trainables.networks import OneChannelConvTranspose2d, images_on, memory_format_for
 
 IMAGE_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "digits": (1, 8, 8)}
 CASES = ("paper-factor_vae", "paper-rf_vae", "paper-aae", "paper-infoae", "paper-imae", "paper-joint_vae",
@@ -81,62 +82,81 @@ def baseline_step(method):
         yield
 
 
-def step_cost(spec_name: str, blocks: int, steps_per_block: int, baseline: bool = False) -> dict:
-    spec = load_spec(spec_name)
-    entry = spec.methods[0]
-    cls = get_method(entry.name)
-    shape = image_shape(spec)
-    torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(0)
-    method = cls(shape, generator, **cls.resolve_options(entry.options))
-    if baseline:
-        unfused(method)
-    method.train()
-    per_step = spec.batch_size * method.batches_per_step
-    images = (torch.rand((per_step * 8, *shape), generator=torch.Generator().manual_seed(1)) > 0.5).float()
-    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+class Case:
+    """One method built as its spec builds it, with its batches, weights and FLOPs per step."""
 
-    def batch(i: int) -> torch.Tensor:
+    def __init__(self, spec_name: str, baseline: bool = False) -> None:
+        spec = load_spec(spec_name)
+        entry = spec.methods[0]
+        cls = get_method(entry.name)
+        self.name, self.method_name, self.shape, self.baseline = spec_name, entry.name, image_shape(spec), baseline
+        torch.manual_seed(0)
+        self.method = cls(self.shape, torch.Generator().manual_seed(0), **cls.resolve_options(entry.options))
+        self.per_step = spec.batch_size * self.method.batches_per_step
+        self.images = (torch.rand((self.per_step * 8, *self.shape), generator=torch.Generator().manual_seed(1)) > 0.5).float()
+        if baseline:
+            unfused(self.method)
+        else:  # as a trial places them (trainables/trial.py)
+            self.method.to(memory_format=memory_format_for(torch.device("cpu")))
+            self.images = images_on(self.images, torch.device("cpu"))
+        self.method.train()
+        self.weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+        with self.context():
+            for i in range(5):
+                self.step(i)
+            with FlopCounterMode(display=False) as counter:
+                self.step(0)
+        self.flops = counter.get_total_flops()
+        self.fused = all(o.defaults.get("fused") for o in self.method.optimizers.values())
+
+    def context(self):
+        return baseline_step(self.method) if self.baseline else contextlib.nullcontext()
+
+    def step(self, i: int) -> None:
         j = i % 8
-        return images[j * per_step : (j + 1) * per_step]
+        self.method.train_step(self.images[j * self.per_step : (j + 1) * self.per_step], self.weights)
 
-    with baseline_step(method) if baseline else contextlib.nullcontext():
-        for i in range(5):
-            method.train_step(batch(i), weights)
-        with FlopCounterMode(display=False) as counter:
-            method.train_step(batch(0), weights)
-        flops = counter.get_total_flops()
-        times = []
-        for _ in range(blocks):
+    def block(self, steps: int) -> float:
+        """Seconds per step over `steps` steps."""
+        with self.context():
             started = time.perf_counter()
-            for i in range(steps_per_block):
-                method.train_step(batch(i), weights)
-            times.append((time.perf_counter() - started) / steps_per_block)
-    ms = statistics.median(times) * 1000
-    fused = all(o.defaults.get("fused") for o in method.optimizers.values())
-    return {"case": spec_name, "method": entry.name, "shape": "x".join(map(str, shape)), "batch": per_step,
-            "gflop": flops / 1e9, "ms": ms, "gflops": flops / 1e9 / (ms / 1000), "fused": fused}
+            for i in range(steps):
+                self.step(i)
+            return (time.perf_counter() - started) / steps
+
+
+def measure(spec_name: str, blocks: int, steps_per_block: int) -> dict:
+    """Shipped and baseline steps and the reference matmul, in alternating blocks: a slow spell of
+    the machine (shared cores) then slows all three, and the medians' ratios stay fair."""
+    shipped, baseline = Case(spec_name), Case(spec_name, baseline=True)
+    times: dict[str, list[float]] = {"shipped": [], "baseline": [], "matmul": []}
+    for _ in range(blocks):
+        times["matmul"].append(matmul_gflops(seconds=0.5))
+        times["shipped"].append(shipped.block(steps_per_block))
+        times["baseline"].append(baseline.block(steps_per_block))
+    ms = statistics.median(times["shipped"]) * 1000
+    reference = statistics.median(times["matmul"])
+    return {"case": spec_name, "method": shipped.method_name, "shape": "x".join(map(str, shipped.shape)), "batch": shipped.per_step,
+            "gflop": shipped.flops / 1e9, "ms": ms, "gflops": shipped.flops / 1e9 / (ms / 1000), "fused": shipped.fused,
+            "matmul": reference, "base_gflop": baseline.flops / 1e9, "base_ms": statistics.median(times["baseline"]) * 1000}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None)
-    parser.add_argument("--blocks", type=int, default=5)
+    parser.add_argument("--blocks", type=int, default=9)
     parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []
     for case in CASES:
-        before = matmul_gflops()
-        row = step_cost(case, args.blocks, args.steps)
-        base = step_cost(case, args.blocks, args.steps, baseline=True)
-        reference = max(before, matmul_gflops())
-        rows.append({**row, "matmul": reference, "base_gflop": base["gflop"], "base_ms": base["ms"]})
-        print(f"{case}: {row['ms']:.1f} ms/step, baseline {base['ms']:.1f}", flush=True)
+        row = measure(case, args.blocks, args.steps)
+        rows.append(row)
+        print(f"{case}: {row['ms']:.1f} ms/step, baseline {row['base_ms']:.1f}", flush=True)
     lines = [
         "training throughput: one training step per method at its paper size (and the quickstart), one thread",
         f"machine: {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} thread; "
-        "share = the step's GFLOP/s over a 2048x2048 float32 matmul's (the faster of before and after the case)",
+        "share = the step's GFLOP/s over a 2048x2048 float32 matmul's; shipped, baseline and matmul timed in alternating blocks, medians",
         f"{'case':<18} {'method':<11} {'image':>8} {'img/step':>8} {'GFLOP/step':>10} {'ms/step':>8} {'GFLOP/s':>8} {'matmul':>7} {'share':>6} "
         f"{'fused':>5} {'base GFLOP':>10} {'base ms':>8} {'speed-up':>8}",
     ]

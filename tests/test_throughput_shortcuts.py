@@ -90,3 +90,34 @@ def test_one_channel_transposed_convolution_matches_torch(channels, side, kernel
     for a, b in zip(mine_grads, grads):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_channels_last_trains_the_same_model(tiny_sprites, name):
+    """Trials keep networks and images channels-last on CPU (`trainables.networks.memory_format_for`):
+    the same training up to float rounding, as for the fused optimizers."""
+    from trainables.networks import images_on
+
+    images = tiny_sprites.train.images[:128]
+    shipped, plain = build(name, tiny_sprites.train.image_shape), build(name, tiny_sprites.train.image_shape)
+    shipped.to(memory_format=torch.channels_last)
+    laid_out = images_on(images, torch.device("cpu"))
+    weights = {w.name: torch.tensor(w.default) for w in get_method(name).weights}
+    start = computed(plain, images[-32:])
+    for step in range(4):
+        shipped.train_step(laid_out[32 * step : 32 * (step + 1)], weights)
+        plain.train_step(images[32 * step : 32 * (step + 1)], weights)
+    after, expected = computed(shipped, laid_out[-32:]), computed(plain, images[-32:])
+    moved = (expected - start).abs().sum()
+    difference = (after - expected).abs().sum()
+    assert moved > 0 and difference <= 1e-4 * moved, f"channels-last differs by {difference / moved:.2e} of what training changed"
+
+
+def test_a_cpu_trial_keeps_its_convolutions_channels_last(tiny_sprites):
+    from trainables.trial import Trial
+
+    trial = Trial({"method": "factor_vae", "epochs": 1, "batch_size": 16, "eval_size": 32, "seed": 0,
+                   "options": {"disc_hidden": 32, "disc_layers": 2}}, tiny_sprites)
+    convolutions = [m.weight for m in trial.method.modules() if isinstance(m, torch.nn.modules.conv._ConvNd)]
+    assert convolutions and all(w.is_contiguous(memory_format=torch.channels_last) for w in convolutions)
+    assert trial.train_epoch()["loss/recon"] > 0

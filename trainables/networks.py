@@ -18,6 +18,18 @@ import torch
 from torch import nn
 
 
+def memory_format_for(device: torch.device) -> torch.memory_format:
+    """The layout a trial keeps its networks and images in: channels-last on CPU, where oneDNN's
+    convolutions run about 15% faster on it (benchmarks/results/training_throughput.txt) for the
+    same arithmetic up to rounding (tests/test_fused.py); the default layout elsewhere."""
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
+def images_on(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Images moved to the device, in its preferred layout (one copy, once per trial)."""
+    return images.to(device).contiguous(memory_format=memory_format_for(device)) if images.dim() == 4 else images.to(device)
+
+
 class OneChannelConvTranspose2d(nn.ConvTranspose2d):
     """nn.ConvTranspose2d whose CPU forward, for one output channel, is the same arithmetic written as
     a matrix product and torch's col2im (`F.fold`).

@@ -22,6 +22,7 @@ import torch
 from .datasets import ImageSet, Splits
 from .evaluation import EVAL_KEYS, evaluate
 from .methods import Method, get_method
+from .networks import images_on, memory_format_for
 from .weighting import ControllerSettings, WeightController
 
 DEFAULTS: dict[str, Any] = {
@@ -52,11 +53,11 @@ class DeviceData:
 
     def __init__(self, splits: Splits, eval_size: int, device: torch.device) -> None:
         self.key = self.key_for(splits, eval_size, device)
-        self.train_images = splits.train.images.to(device)
+        self.train_images = images_on(splits.train.images, device)
         evaluation = splits.test.subset(eval_size, seed=0)
         self.eval = ImageSet(
             name=evaluation.name,
-            images=evaluation.images.to(device),
+            images=images_on(evaluation.images, device),
             labels=evaluation.labels,
             factors=evaluation.factors,
             factor_names=evaluation.factor_names,
@@ -81,7 +82,7 @@ class Trial:
         torch.manual_seed(self.seed)  # network initialisation
         self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
         self.method: Method = method_cls(splits.train.image_shape, self.generator, **method_cls.resolve_options(cfg["options"]))
-        self.method.to(self.device)
+        self.method.to(self.device, memory_format=memory_format_for(self.device))
 
         self.batch_size = int(cfg["batch_size"])
         self.images_per_step = self.batch_size * self.method.batches_per_step
