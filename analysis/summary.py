@@ -1,14 +1,33 @@
-"""The on-screen summary of a study: final metrics per method, weighting mode and weight, over seeds."""
+"""The on-screen summary of a study: final metrics per method, weighting mode and weight, over seeds.
+
+Each metric comes with the seed mean's 95% Student-t interval (scipy.stats.t), so that a table
+of two or three seeds says itself how little it can tell apart; `noise_note` names, per metric,
+the rows whose intervals overlap the best row's: differences there are within seed noise.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .tidy import final_rows
 
+CONFIDENCE = 0.95
+
+
+def _t_interval(values: pd.Series) -> tuple[float, float]:
+    """95% t interval of the mean; NaN below two finite values. A zero spread gives [mean, mean]."""
+    finite = values.dropna().to_numpy(dtype=float)
+    if finite.size < 2:
+        return np.nan, np.nan
+    if np.ptp(finite) == 0:
+        return finite[0], finite[0]
+    return stats.t.interval(CONFIDENCE, finite.size - 1, loc=finite.mean(), scale=stats.sem(finite))
+
 
 def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = ("mig", "recon_bce")) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of each metric at each trial's last epoch.
+    """Mean, standard deviation and 95% t interval over seeds of each metric at each trial's last epoch.
 
     Rows: method x weighting x starting weights; `trials` counts the seeds behind each row and
     `statuses` how those trials ended.
@@ -20,8 +39,33 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = ("mig", "recon_bce"
     grouped = final.groupby(keys, dropna=False)
     table = grouped[present].agg(["mean", "std"])
     table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
+    for metric in present:
+        bounds = grouped[metric].apply(_t_interval)
+        # a zero spread gives the point itself; min/max keep the table's own mean inside despite rounding
+        table[f"{metric} low"] = np.fmin([b[0] for b in bounds], table[f"{metric} mean"])
+        table[f"{metric} high"] = np.fmax([b[1] for b in bounds], table[f"{metric} mean"])
+    table = table[[f"{m} {s}" for m in present for s in ("mean", "std", "low", "high")]]
     table["trials"] = grouped.size()
     table["statuses"] = grouped["status"].agg(lambda s: ",".join(f"{k}:{v}" for k, v in s.value_counts().items()))
     table = table.reset_index()
     table.columns = [c.removeprefix("config/weights/").removeprefix("config/") for c in table.columns]
     return table
+
+
+def noise_note(table: pd.DataFrame, modes: dict[str, str] | None = None) -> list[str]:
+    """One line per metric of `summarize`'s table: the best row, and the rows whose 95% intervals
+    overlap its own (within seed noise of it). `modes`: metric -> "max" or "min" (default: recon_*
+    and loss/* are minimised, the rest maximised)."""
+    lines = []
+    label_columns = [c for c in table.columns if not c.endswith((" mean", " std", " low", " high")) and c not in ("trials", "statuses")]
+    for metric in [c.removesuffix(" mean") for c in table.columns if c.endswith(" mean")]:
+        rows = table.dropna(subset=[f"{metric} low", f"{metric} high"])
+        if rows.empty:
+            lines.append(f"{metric}: no row has two finite seeds, so no interval")
+            continue
+        mode = (modes or {}).get(metric, "min" if metric.startswith(("recon_", "loss/")) else "max")
+        best = rows[f"{metric} mean"].idxmax() if mode == "max" else rows[f"{metric} mean"].idxmin()
+        overlap = rows[(rows[f"{metric} low"] <= rows.loc[best, f"{metric} high"]) & (rows[f"{metric} high"] >= rows.loc[best, f"{metric} low"])]
+        name = lambda i: " ".join(f"{table.loc[i, c]:.4g}" if isinstance(table.loc[i, c], float) else str(table.loc[i, c]) for c in label_columns)
+        lines.append(f"{metric}: best ({mode}) {name(best)}; {len(overlap) - 1} of {len(rows) - 1} other rows within seed noise of it (95% intervals overlap)")
+    return lines

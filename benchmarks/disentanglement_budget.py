@@ -31,7 +31,7 @@ def run(candidate: dict) -> list[dict]:
     trial = Trial(dict(candidate["config"]), splits)
     rows = []
     started = time.perf_counter()
-    while not trial.finished():
+    while not trial.finished:
         metrics = trial.train_epoch()
         if metrics.get("mig") == metrics.get("mig"):  # evaluated (not NaN)
             row = {"label": candidate["label"], "epoch": trial.epoch, "steps": trial.epoch * trial.steps_per_epoch,

@@ -142,6 +142,7 @@ def _sweep(args: argparse.Namespace, name: str, launch, bad_input: tuple = ()) -
     import pandas as pd
 
     from analysis import summarize
+    from analysis.summary import noise_note
 
     started = time.perf_counter()
     try:
@@ -155,7 +156,9 @@ def _sweep(args: argparse.Namespace, name: str, launch, bad_input: tuple = ()) -
     minutes = (time.perf_counter() - started) / 60
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
         print(f"\n{name}: {tidy['trial_id'].nunique()} trials in {minutes:.1f} min")
-        print(summarize(tidy).to_string(index=False))
+        table = summarize(tidy)
+        print(table.to_string(index=False))
+        print("\n".join(["", "mean, std and 95% t interval (low, high) over seeds at the last epoch; numbers differ across machines"] + noise_note(table)))
     print(f"\nexperiment: {experiment}\ntidy table: {experiment}/tidy.csv")
     failed = tidy.groupby("trial_id")["status"].last().eq("error").sum()
     return 1 if failed == tidy["trial_id"].nunique() else 0

@@ -94,3 +94,23 @@ def test_epochs_reported_again_after_a_restore_count_once(tmp_path):
     write_trial(tmp_path, "a", {**config(1.0, 0), "epochs": 3}, rows)
     tidy = load_experiment(tmp_path)
     assert tidy["epoch"].tolist() == [1, 2, 3] and tidy["mig"].tolist() == [0.1, 0.25, 0.3]
+
+
+def test_summary_intervals_and_which_rows_are_within_seed_noise(tmp_path):
+    from scipy import stats
+
+    from analysis.summary import noise_note
+
+    migs = {1.0: [0.10, 0.12, 0.11], 3.0: [0.40, 0.42, 0.44], 9.0: [0.05, 0.60, 0.30], 27.0: [0.2, 0.2, 0.2]}
+    for gamma, values in migs.items():
+        for seed, value in enumerate(values):
+            write_trial(tmp_path, f"g{gamma}s{seed}", config(gamma, seed), [{"training_iteration": 1, "mig": value, "recon_bce": 10 * gamma}])
+    table = summarize(load_experiment(tmp_path)).set_index("gamma")
+    low, high = stats.t.interval(0.95, 2, loc=0.42, scale=stats.sem([0.40, 0.42, 0.44]))
+    assert table.loc[3.0, "mig low"] == pytest.approx(low) and table.loc[3.0, "mig high"] == pytest.approx(high)
+    assert (table["mig low"] <= table["mig mean"]).all() and (table["mig mean"] <= table["mig high"]).all()
+    assert table.loc[27.0, "mig low"] == pytest.approx(0.2) and table.loc[27.0, "mig high"] == pytest.approx(0.2)  # no spread: a point, not NaN
+    lines = noise_note(summarize(load_experiment(tmp_path)))
+    # best MIG is gamma 3 (0.42 +- 0.05); gamma 9's wide interval overlaps it, gamma 1's and 27's do not
+    assert lines[0].startswith("mig: best (max) factor_vae fixed 3") and "1 of 3 other rows within seed noise" in lines[0]
+    assert lines[1].startswith("recon_bce: best (min) factor_vae fixed 1")
