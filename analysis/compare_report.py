@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import figures
 from .adaptive import DEFINITIONS, compare_fixed_adaptive, default_direction
+from .calibration import calibrate
 from .overview import add_overview, experiment_metadata
 from .report import Report, check_out_dir
 from .tidy import final_rows, load_experiment
@@ -79,6 +80,7 @@ def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: li
         f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.3g}. "
         f"Adaptive {weight} convergence ratio {result['convergence_ratio_adaptive']:.3g} (0: all starts end at one value; 1: they stay apart)."
     )
+    _controller_section(report, rows, method, weight)
     report.table(f"{method}-counts", result["counts"].drop(columns=["start_values", "seed_values"], errors="ignore"), caption="trials analysed per mode")
     report.table(f"{method}-{primary}-per-start", result["per_start"], caption=f"final {primary} per starting {weight} (over seeds)")
     report.table(f"{method}-{primary}-spread", result["spread"], caption=f"spread of the final {primary} across starting weights")
@@ -117,3 +119,22 @@ def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: li
         )
     if others:
         report.table(f"{method}-other-metrics", pd.DataFrame(others), caption="the same comparison for the other metrics (adaptive / fixed spread across starts)")
+
+
+def _controller_section(report: Report, rows: pd.DataFrame, method: str, weight: str) -> None:
+    """Could the controller act here? Accuracy reached per fixed weight, its band, time in band."""
+    try:
+        result = calibrate(rows, weight)
+    except ValueError as error:
+        report.text(f"Calibration of the controller: not possible here ({error}).")
+        return
+    bands = "; ".join(f"band {r.band}: {r.reachable}" for r in result["bands"].itertuples())
+    in_band = result.get("in_band")
+    share = (f" Adaptive trials spent {in_band['in_band_mean'].min():.0%}-{in_band['in_band_mean'].max():.0%} of their steps "
+             "inside the band (mean per starting weight)." if in_band is not None else
+             " These trials do not report their time in band (made before it was measured).")
+    report.text(f"Could the controller act? Discriminator accuracy over the second half of the fixed runs spans "
+                f"{result['bands']['accuracy_range'].iloc[0]}; {bands}.{share}")
+    report.table(f"{method}-calibration", result["accuracy"], caption=f"discriminator accuracy reached at each fixed {weight} (late epochs, over seeds)")
+    if in_band is not None:
+        report.table(f"{method}-time-in-band", in_band, caption="share of steps with the discriminator's accuracy inside the controller's band")

@@ -193,6 +193,35 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    """Which controller bands can the discriminator reach? From the fixed-weight trials of experiments."""
+    import pandas as pd
+
+    from analysis.calibration import calibrate
+    from analysis.tidy import ExperimentError, load_experiment
+    from trainables.methods import METHODS
+
+    try:
+        tidy = load_experiment(*args.experiments)
+        adaptive_methods = sorted(m for m in tidy["config/method"].unique() if METHODS.get(m) is not None and METHODS[m].adaptive)
+        chosen = [args.method] if args.method else adaptive_methods
+        if not chosen or any(m not in adaptive_methods for m in chosen):
+            raise ValueError(f"no method with an adaptive weight to calibrate (methods with one here: {adaptive_methods or 'none'})")
+        for method in chosen:
+            weight = next(iter(METHODS[method].adaptive))
+            result = calibrate(tidy[tidy["config/method"] == method], weight, [tuple(b) for b in args.band] if args.band else None)
+            with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
+                print(f"{method}: discriminator accuracy over the second half of the fixed-{weight} trials")
+                print(result["accuracy"].to_string(index=False))
+                print(result["bands"].to_string(index=False))
+                if "in_band" in result:
+                    print(f"time in band of the adaptive trials:\n{result['in_band'].to_string(index=False)}")
+    except (ExperimentError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description="Hyperparameter-sensitivity studies on Ray Tune")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "compare":
             command.add_argument("--method", default=None, help="only this method (default: every method run both ways)")
         command.set_defaults(handler=_report)
+    calibration = commands.add_parser("calibrate", help="which controller bands the discriminator reaches, from fixed-weight trials")
+    calibration.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment folder or storage URI")
+    calibration.add_argument("--method", default=None, help="only this method (default: every method with an adaptive weight)")
+    calibration.add_argument("--band", nargs=2, type=float, action="append", metavar=("LOW", "HIGH"),
+                             help="a controller band to test (repeatable; default: the adaptive trials' bands, else 0.70-0.80)")
+    calibration.set_defaults(handler=_calibrate)
     return parser
 
 
