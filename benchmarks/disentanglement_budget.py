@@ -36,7 +36,7 @@ def run(candidate: dict) -> list[dict]:
         if metrics.get("mig") == metrics.get("mig"):  # evaluated (not NaN)
             row = {"label": candidate["label"], "epoch": trial.epoch, "steps": trial.epoch * trial.steps_per_epoch,
                    "s_per_step": (time.perf_counter() - started) / (trial.epoch * trial.steps_per_epoch)}
-            row.update({k: metrics[k] for k in ("mig", "factor_vae_score", "dci_disentanglement", "recon_bce") if k in metrics})
+            row.update({k: metrics[k] for k in ("mig", "factor_vae_score", "dci_disentanglement", "sap", "recon_bce", "tc", "mi_x_z") if k in metrics})
             row.update({k: v for k, v in metrics.items() if k.startswith(("disc_acc/", "weight/", "controller/", "loss/tc"))})
             print(json.dumps(row), flush=True)
             rows.append(row)
