@@ -11,6 +11,7 @@ in the design itself (Tune's Repeater does not mix with early stopping):
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import optuna
@@ -19,6 +20,9 @@ from scipy.stats import qmc
 from trainables.methods import METHODS
 
 from .spec import MethodEntry, StudySpec, WeightRange
+
+
+PLAN_LINES = 1000  # trials a dry run lists one per line (about 80 kB)
 
 
 def _trial_base(spec: StudySpec, entry: MethodEntry, weighting: str) -> dict[str, Any]:
@@ -52,6 +56,23 @@ def _weight_points(spec: StudySpec, entry: MethodEntry, index: int) -> list[dict
     sampler = qmc.Sobol(d=len(swept), scramble=True, seed=spec.search.seed + index)
     unit = sampler.random(spec.search.samples)
     return [{**defaults, **{name: r.from_unit(u) for (name, r), u in zip(swept.items(), row)}} for row in unit]
+
+
+def planned_trial_count(spec: StudySpec) -> int:
+    """How many trials the spec asks for, counted without building them (a typo can ask for millions)."""
+    if spec.search.kind == "optuna":
+        return int(spec.search.samples or 0)
+    total = 0
+    for entry in spec.methods:
+        swept = _swept(entry)
+        if not swept:
+            points = 1
+        elif spec.search.kind == "grid":
+            points = math.prod(len(r.values) if r.values is not None else r.points for r in swept.values())
+        else:
+            points = int(spec.search.samples or 0)
+        total += points * len(entry.weighting) * len(spec.seeds)
+    return total
 
 
 def trial_configs(spec: StudySpec) -> list[dict[str, Any]]:
@@ -110,7 +131,9 @@ def describe_plan(spec: StudySpec) -> str:
         return "\n".join(lines)
     configs = trial_configs(spec)
     lines.append(f"{len(configs)} trials:")
-    for i, config in enumerate(configs):
+    for i, config in enumerate(configs[:PLAN_LINES]):
         weights = ", ".join(f"{k}={v:.4g}" for k, v in config["weights"].items())
         lines.append(f"  {i:4d}  {config['method']:<12} {config['weighting']:<9} {weights:<30} seed={config['seed']}")
+    if len(configs) > PLAN_LINES:
+        lines.append(f"  ... and {len(configs) - PLAN_LINES} more (the first {PLAN_LINES} shown)")
     return "\n".join(lines)

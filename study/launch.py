@@ -86,9 +86,14 @@ def check_methods(spec: StudySpec, splits: Splits) -> None:
     for index, entry in enumerate(spec.methods):
         cls = METHODS[entry.name]
         try:
-            cls(splits.train.image_shape, torch.Generator(), **cls.resolve_options(entry.options))
+            built = cls(splits.train.image_shape, torch.Generator(), **cls.resolve_options(entry.options))
         except (ValueError, TypeError, RuntimeError) as error:
             raise SpecError(f"methods.{index} ({entry.name}) cannot be built for {spec.dataset.name} images of shape {splits.train.image_shape}: {error}") from error
+        per_step = spec.batch_size * built.batches_per_step
+        if per_step > len(splits.train):
+            times = f" ({built.batches_per_step} batches a step)" if built.batches_per_step > 1 else ""
+            raise SpecError(f"batch_size: a step of {entry.name} takes {per_step} images{times}, more than the "
+                            f"{len(splits.train)} training images of {spec.dataset.name}; lower batch_size")
     check_spec_weights(spec, splits)  # and on swept weights that cannot move training
 
 

@@ -29,6 +29,7 @@ from trainables.weighting import MODES, ControllerSettings
 
 SPECS_PACKAGE = "study.specs"
 REPORTED_PREFIXES = ("loss/", "weight/", "disc_acc/", "controller/")
+DEFAULT_MAX_TRIALS = 2000  # a design larger than this needs an explicit max_trials (a typo in points can ask for millions)
 
 
 class SpecError(ValueError):
@@ -248,13 +249,14 @@ class StudySpec(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> "StudySpec":
-        if self.max_trials is not None:
-            from .design import trial_configs  # here: design imports this module
+        from .design import planned_trial_count  # here: design imports this module
 
-            planned = self.search.samples if self.search.kind == "optuna" else len(trial_configs(self))
-            if planned > self.max_trials:
-                raise ValueError(f"the design has {planned} trials, more than max_trials {self.max_trials}: "
-                                 "fewer weight points, seeds or weighting modes, or raise max_trials")
+        planned = planned_trial_count(self)
+        cap = self.max_trials if self.max_trials is not None else DEFAULT_MAX_TRIALS
+        if planned > cap:
+            source = f"max_trials {self.max_trials}" if self.max_trials is not None else f"the default cap ({DEFAULT_MAX_TRIALS} trials)"
+            raise ValueError(f"the design has {planned:,} trials, more than {source}: fewer weight points, seeds or "
+                             f"weighting modes, or set max_trials: {planned} in the spec to run it")
         if self.metric not in EVAL_KEYS and not self.metric.startswith(REPORTED_PREFIXES):
             raise ValueError(f"metric {self.metric!r} is not reported; use one of {', '.join(EVAL_KEYS)} or a loss/... key")
         if self.scheduler.kind == "asha" and self.metric in EVAL_KEYS and self.eval_every != 1:
@@ -295,16 +297,37 @@ def shipped_specs() -> dict[str, Path]:
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"key {key!r} is given twice (first {seen[key]}); keep one", key_node.start_mark)
+            seen[key] = f"at line {key_node.start_mark.line + 1}"
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_spec(spec_or_name: str) -> StudySpec:
     """A spec from a YAML path, or a shipped spec by name."""
     path = Path(spec_or_name).expanduser()
+    if path.is_dir():
+        raise SpecError(f"{path} is a folder; give the spec's YAML file")
     if not path.is_file():
         shipped = shipped_specs()
         if spec_or_name not in shipped:
             raise SpecError(f"no spec file {spec_or_name!r} and no shipped spec of that name; shipped specs: {', '.join(sorted(shipped))}")
         path = shipped[spec_or_name]
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: cannot read the spec: {error}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python tags
     except yaml.YAMLError as error:
         raise SpecError(f"{path}: not valid YAML: {error}") from None
     return parse_spec(data, source=str(path))

@@ -1,4 +1,5 @@
 import copy
+from pathlib import Path
 import subprocess
 import sys
 
@@ -174,9 +175,9 @@ def test_specs_load_with_a_safe_yaml_loader(tmp_path, capsys):
 
 def test_a_dry_run_piped_into_head_ends_quietly(tmp_path):
     """`study run SPEC --dry-run | head -1`: the reader closes the pipe early; no traceback, exit 0.
-    The plan (5,000 lines) is larger than a pipe's buffer, so the writer does meet the closed pipe."""
+    The plan (1,000 lines listed of 5,000 trials) is larger than a pipe's buffer, so the writer does meet the closed pipe."""
 
-    big = {"name": "big", "dataset": {"name": "digits"}, "seeds": list(range(10)), "epochs": 1,
+    big = {"name": "big", "dataset": {"name": "digits"}, "seeds": list(range(10)), "epochs": 1, "max_trials": 5000,
            "methods": [{"name": "factor_vae", "weights": {"gamma": {"low": 1, "high": 100, "points": 500}}}]}
     path = tmp_path / "big.yaml"
     path.write_text(yaml.safe_dump(big))
@@ -184,3 +185,18 @@ def test_a_dry_run_piped_into_head_ends_quietly(tmp_path):
                           shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout.startswith("study big")
+
+
+def test_a_dry_run_lists_at_most_a_thousand_trials(capsys):
+    from study.cli import main
+
+    big = {"name": "big", "dataset": {"name": "digits"}, "seeds": list(range(10)), "epochs": 1, "max_trials": 5000,
+           "methods": [{"name": "factor_vae", "weights": {"gamma": {"low": 1, "high": 100, "points": 500}}}]}
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.yaml"
+        path.write_text(yaml.safe_dump(big))
+        assert main(["run", str(path), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "5000 trials:" in lines and lines[-1].strip() == "... and 4000 more (the first 1000 shown)"
+    assert len(lines) < 1010
