@@ -105,8 +105,9 @@ def _run(args: argparse.Namespace) -> int:
         print(describe_plan(spec), flush=True)
         if args.dry_run:
             return 0
-        from .launch import check_methods, load_data, run_study
+        from .launch import check_methods, check_storage, load_data, run_study
 
+        check_storage(spec, args.storage_path)  # a folder it cannot write, a database it cannot reach
         splits = load_data(spec)  # fail on missing data files before Ray starts
         check_methods(spec, splits)  # and on option values a method refuses
     except (SpecError, DataError) as error:

@@ -97,6 +97,18 @@ def check_methods(spec: StudySpec, splits: Splits) -> None:
     check_spec_weights(spec, splits)  # and on swept weights that cannot move training
 
 
+def check_storage(spec: StudySpec, storage_path: str | None) -> None:
+    """The results folder writable and the Optuna database reachable, before Ray starts."""
+    from .storage import StorageError, check_optuna_storage, check_results_folder
+
+    try:
+        check_results_folder(choose_storage(spec, storage_path))
+        if spec.search.kind == "optuna" and spec.search.storage:
+            check_optuna_storage(spec.search.storage)
+    except StorageError as error:
+        raise SpecError(str(error)) from None
+
+
 def load_data(spec: StudySpec) -> Splits:
     """The dataset, loaded once in the driver; Tune ships it to workers through the object store."""
     return load_dataset(spec.dataset.name, **spec.dataset.options)

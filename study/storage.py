@@ -86,6 +86,53 @@ def optuna_storage_url(requested: str | None, experiment: ExperimentFiles, fallb
     return f"sqlite:///{folder / name}"
 
 
+class StorageError(ValueError):
+    """A results folder or Optuna database the study cannot use; the message names it (password masked)."""
+
+
+def check_results_folder(root: str) -> None:
+    """A local storage root must be creatable and writable by this user; URIs are Tune's and pyarrow's to check."""
+    if is_uri(root):
+        return
+    path = Path(root)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise StorageError(f"storage path {root}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StorageError(f"storage path {root}: {existing} is not writable by this user")
+
+
+def check_optuna_storage(url: str, timeout_s: int = 5) -> None:
+    """Before Ray starts: the database driver importable, the server answering within `timeout_s`."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    parsed = make_url(url)
+    shown = shown_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            check_results_folder(str(Path(database).expanduser().resolve().parent))
+        return
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError as error:
+        extra = " (pip install 'weight-sensitivity-study[postgres]')" if parsed.get_backend_name() == "postgresql" else ""
+        raise StorageError(f"search.storage {shown}: its database driver is not installed{extra}: {error}") from None
+    connect_args = {"connect_timeout": timeout_s} if parsed.get_backend_name() in ("postgresql", "mysql") else {}
+    try:
+        engine = create_engine(url, connect_args=connect_args)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except SQLAlchemyError as error:
+        text = str(getattr(error, "orig", error)).strip()
+        reason = text.splitlines()[0] if text else type(error).__name__
+        if parsed.password:
+            reason = reason.replace(parsed.password, "***")
+        raise StorageError(f"search.storage {shown}: cannot connect within {timeout_s} s: {reason}") from None
+
+
 def shown_url(url: str) -> str:
     """An RDB URL with its password masked, for files and logs."""
     return make_url(url).render_as_string(hide_password=True)

@@ -86,6 +86,12 @@ CASES = [
     ("unknown dataset option", run_with(spec(dataset={"name": "dsprites", "options": {"colour": 1}})), r"dsprites has no option"),
     ("missing data files", lambda tmp: run_with(spec(dataset={"name": "mnist", "options": {"root": str(tmp / "nodata")}}))(tmp), r"MNIST/raw"),
     ("bad optuna storage", run_with(spec(search={"kind": "optuna", "samples": 2, "storage": "redis://x"})), r"search.storage"),
+    ("optuna database unreachable", run_with(spec(search={"kind": "optuna", "samples": 2, "storage": "postgresql://user:s3cret@127.0.0.1:9/db"})),
+     r"postgresql://user:\*\*\*@127.0.0.1:9/db: cannot connect within 5 s"),
+    ("optuna database driver missing", run_with(spec(search={"kind": "optuna", "samples": 2, "storage": "mysql://user@127.0.0.1/db"})),
+     r"search.storage mysql://user@127.0.0.1/db: its database driver is not installed"),
+    ("storage path is a file", lambda tmp: ["run", str(write_spec(tmp, GOOD)), "--storage-path", str(tmp / "spec.yaml" / "results")],
+     r"storage path .*spec.yaml is a file, not a folder"),
     ("fault seeds not in the study", run_with(spec(fault_injection={"raise_at_epoch": 1, "seeds": [7]})), r"fault_injection.seeds"),
     ("more CPUs than any node", run_with(spec(resources={"cpu": 64})), r"asks for 64 CPU.*no node"),
     ("a GPU on a CPU cluster", run_with(spec(resources={"cpu": 1, "gpu": 1})), r"1 GPU.*no node"),
@@ -117,6 +123,7 @@ def test_bad_input_exits_2_names_the_problem_and_changes_nothing(tmp_path, capsy
     assert "error:" in stderr, stderr
     error = stderr[stderr.index("error:"):]  # Ray may print a banner first
     assert re.search(message, error), error
+    assert "s3cret" not in stderr  # passwords are never printed
     assert snapshot(tmp_path) == before  # nothing written: no experiment, no report, no file touched
     assert not list(tmp_path.rglob("study_run.json"))  # no trial was started
 

@@ -43,7 +43,7 @@ def postgres_url():
     subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"], check=True, capture_output=True)
     try:
         subprocess.run([*as_user, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user, "study"], check=True, capture_output=True)
-        yield f"postgresql+psycopg2://{user}@127.0.0.1:{port}/study"
+        yield f"postgresql://{user}@127.0.0.1:{port}/study"  # as a user writes it: psycopg 3, the postgres extra
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
