@@ -44,7 +44,8 @@ def status_table(tidy: pd.DataFrame) -> pd.DataFrame:
     grouped = final.groupby(keys)
     table["trials"] = grouped.size()
     table["seeds"] = grouped["config/seed"].nunique()
-    table["epochs (configured)"] = grouped["config/epochs"].max()
+    # a foreign Tune experiment may not record its budget in the config: then it is unknown, not an error
+    table["epochs (configured)"] = grouped["config/epochs"].max() if "config/epochs" in final.columns else "not recorded"
     table["epochs reached (min-max)"] = grouped["epoch"].agg(lambda e: f"{e.min()}-{e.max()}")
     table = table.reset_index()
     table.columns = [str(c).removeprefix("config/") for c in table.columns]

@@ -157,6 +157,21 @@ def _read_tidy_file(location: Location) -> pd.DataFrame:
     return frame
 
 
+def _require_trial_config(frame: pd.DataFrame, paths) -> None:
+    """What the analysis needs of every trial's config: its method, seed and weights. A config without
+    `weighting` (an experiment run outside `study run`) is taken as fixed weighting."""
+    missing = [key for key in ("config/method", "config/seed") if key not in frame.columns or frame[key].isna().any()]
+    if not any(c.startswith("config/weights/") for c in frame.columns):
+        missing.append("config/weights/<name>")
+    if missing:
+        raise ExperimentError(f"the trial configs in {', '.join(map(str, paths))} lack {', '.join(k.removeprefix('config/') for k in missing)}: "
+                              "the analysis needs each trial's method, seed and weights")
+    if "config/weighting" not in frame.columns:
+        frame["config/weighting"] = "fixed"
+    else:
+        frame["config/weighting"] = frame["config/weighting"].fillna("fixed")
+
+
 def load_experiment(*paths: str | Path) -> pd.DataFrame:
     """The tidy frame of one or more experiments: Tune experiment folders (local or storage URIs), or
     results folders that hold only the `tidy.csv` a study run wrote (reports rebuilt without Tune's files)."""
@@ -190,6 +205,7 @@ def load_experiment(*paths: str | Path) -> pd.DataFrame:
     if not frames:
         raise ExperimentError(f"no readable trial in {', '.join(map(str, paths))}; skipped: {skipped}")
     frame = pd.concat(frames, ignore_index=True)
+    _require_trial_config(frame, paths)
     leading = ["experiment", "trial_id", "status", "epoch"]
     config_columns = sorted(c for c in frame.columns if c.startswith("config/"))
     rest = [c for c in frame.columns if c not in leading and c not in config_columns]

@@ -54,6 +54,17 @@ def fake_experiment(tmp, *, spec_text=None, tune_state=None, trials=True, modes=
     return folder
 
 
+def foreign_experiment(tmp, config):
+    """A Tune experiment run outside `study run`: trial folders whose configs carry what they carry."""
+    folder = tmp / "results" / "foreign"
+    for seed in (0, 1):
+        trial = folder / f"trial_{seed}"
+        trial.mkdir(parents=True)
+        (trial / "params.json").write_text(json.dumps({**config, "seed": seed} if "seed" in config else config))
+        (trial / "result.json").write_text(json.dumps({"training_iteration": 1, "mig": 0.1 + seed, "trial_id": f"t{seed}"}) + "\n")
+    return folder
+
+
 def report_into_foreign_folder(tmp):
     experiment = fake_experiment(tmp)
     out = tmp / "results" / "mine"
@@ -106,6 +117,8 @@ CASES = [
     ("report: not an experiment", lambda tmp: ["report", str((tmp / "results").mkdir() or tmp / "results"), "--out", str(tmp / "r")], r"no trial directories"),
     ("report: unknown metric", lambda tmp: ["report", str(fake_experiment(tmp)), "--metric", "nope", "--out", str(tmp / "r")], r"nope"),
     ("compare: nothing run both ways", lambda tmp: ["compare", str(fake_experiment(tmp)), "--out", str(tmp / "r")], r"no method was run both fixed and adaptive"),
+    ("report: configs without method or seed", lambda tmp: ["report", str(foreign_experiment(tmp, {"weights": {"gamma": 2.0}})), "--out", str(tmp / "r")],
+     r"lack method, seed: the analysis needs each trial's method, seed and weights"),
     ("report into a folder of other files", report_into_foreign_folder, r"holds other files.*nothing was overwritten"),
 ]
 
@@ -130,3 +143,10 @@ def test_bad_input_exits_2_names_the_problem_and_changes_nothing(tmp_path, capsy
 
 def test_the_table_has_at_least_twenty_cases():
     assert len(CASES) >= 20
+
+
+def test_a_foreign_tune_experiment_without_epochs_or_weighting_is_reported(tmp_path):
+    """Configs with method, weights and seed only (no epochs, no weighting): the report runs."""
+    experiment = foreign_experiment(tmp_path, {"method": "factor_vae", "weights": {"gamma": 2.0}, "seed": 0})
+    assert main(["report", str(experiment), "--out", str(tmp_path / "r")]) == 0
+    assert "not recorded" in (tmp_path / "r" / "report.md").read_text()
