@@ -94,7 +94,31 @@ def check_methods(spec: StudySpec, splits: Splits) -> None:
             times = f" ({built.batches_per_step} batches a step)" if built.batches_per_step > 1 else ""
             raise SpecError(f"batch_size: a step of {entry.name} takes {per_step} images{times}, more than the "
                             f"{len(splits.train)} training images of {spec.dataset.name}; lower batch_size")
+    check_metric_reported(spec, splits)
     check_spec_weights(spec, splits)  # and on swept weights that cannot move training
+
+
+def check_metric_reported(spec: StudySpec, splits: Splits) -> None:
+    """A loss/..., disc_acc/..., weight/... or controller/... metric must be one a chosen method reports:
+    found by one training step of each method on a few training images (evaluation keys are always reported)."""
+    import torch
+
+    from trainables.evaluation import EVAL_KEYS
+
+    if spec.metric in EVAL_KEYS:
+        return
+    reported: set[str] = set()
+    for entry in spec.methods:
+        cls = METHODS[entry.name]
+        method = cls(splits.train.image_shape, torch.Generator().manual_seed(0), **cls.resolve_options(entry.options))
+        images = splits.train.images[: max(4, 4 * method.batches_per_step)]
+        terms = method.train_step(images, {w.name: torch.tensor(w.default) for w in cls.weights})
+        reported |= set(terms) | {f"weight/{w.name}" for w in cls.weights}
+        if set(entry.weighting) - {"fixed"}:
+            reported |= {f"controller/in_band/{name}" for name in cls.adaptive}
+    if spec.metric not in reported:
+        raise SpecError(f"metric {spec.metric!r} is not reported by {', '.join(e.name for e in spec.methods)}; "
+                        f"they report {', '.join(sorted(reported))} and the evaluation keys")
 
 
 def check_storage(spec: StudySpec, storage_path: str | None) -> None:

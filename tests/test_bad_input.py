@@ -86,6 +86,7 @@ CASES = [
     ("a key written twice", run_with(yaml.safe_dump(GOOD) + "epochs: 2\n"), r"key 'epochs' is given twice"),
     ("spec path is a folder", lambda tmp: ["run", str(tmp)], r"is a folder"),
     ("batch larger than the training split", run_with(spec(batch_size=100)), r"batch_size: a step of factor_vae takes 200 images \(2 batches a step\), more than the 173 training images"),
+    ("a metric no chosen method reports", run_with(spec(metric="disc_acc/adv")), r"metric 'disc_acc/adv' is not reported by factor_vae; they report .*disc_acc/tc"),
     ("adaptive without a discriminator", run_with(spec(methods=[{"name": "beta_vae", "weighting": ["adaptive"]}])), r"no discriminator"),
     ("option a method refuses", run_with(spec(methods=[{"name": "aae", "options": {"clusters": 1}}])), r"at least 2 clusters"),
     ("sweeping a weight Adam cancels", run_with(spec(methods=[{"name": "aae", "weights": {"adv_weight": TWO}, "options": {"update": "phased", "hidden": 64}}])),
