@@ -126,8 +126,8 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
     agreement = pd.concat(all_agreement, ignore_index=True)
 
     report.heading("Sensitivity at a glance")
-    report.text("Each cell: the index and its 95% interval (BCa bootstrap over seeds; for main and total effects, Gaussian-process "
-                "posterior draws); 'budget' is the epoch the values are taken at. Verdict: a permutation test of 'this weight has no "
+    report.text("Each cell: the index and its 95% interval (BCa bootstrap over seeds; main and total effects are Sobol' indices of "
+                "a quadratic surface in the log weights, also bootstrapped over seeds); 'budget' is the epoch the values are taken at. Verdict: a permutation test of 'this weight has no "
                 f"effect' at the {SIGNIFICANCE:g} level; 'no detectable effect' is what the data support, not proof of none. Where several "
                 "weights vary in a space-filling design, range and weight share are joint over all weights (every setting has its own "
                 "value of each); main and total effects are each weight's own.")

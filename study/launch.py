@@ -17,7 +17,6 @@ import ray
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
 import optuna
-from ray.tune.search.optuna import OptunaSearch
 
 from analysis import load_experiment, summarize
 from analysis.tidy import ExperimentError
@@ -25,6 +24,7 @@ from trainables.datasets import Splits, load_dataset
 from trainables.methods import METHODS
 from trainables.trainable import StudyTrainable
 
+from .optuna_search import BudgetAwareOptunaSearch
 from .design import OptunaSpace, trial_configs
 from .planned_search import PlannedSearch
 from .loopback import LOOPBACK_ONLY
@@ -148,7 +148,7 @@ def make_trainable(spec: StudySpec, splits: Splits):
 def build_tuner(spec: StudySpec, splits: Splits, storage: str, name: str, optuna_url: str | None = None) -> tune.Tuner:
     trainable = make_trainable(spec, splits)
     if spec.search.kind == "optuna":
-        search = OptunaSearch(
+        search = BudgetAwareOptunaSearch(
             space=OptunaSpace(spec), metric=spec.metric, mode=spec.mode, seed=spec.search.seed,
             study_name=name, storage=optuna.storages.RDBStorage(url=optuna_url) if optuna_url else None,
         )

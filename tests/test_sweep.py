@@ -54,6 +54,10 @@ def test_optuna_asha_sweep_writes_the_tidy_table(local_ray, tmp_path):
 
     study = optuna.load_study(study_name=experiment.name, storage=f"sqlite:///{experiment / 'optuna.db'}")
     assert len(study.trials) == 5
+    # a trial ASHA stopped is PRUNED in Optuna's study, with its last epoch's value; finished ones COMPLETE
+    final = tidy.sort_values("epoch").groupby("trial_id").last()
+    expected = sorted(("PRUNED" if status == "early_stopped" else "COMPLETE", round(value, 4)) for status, value in zip(final["status"], final["recon_bce"]))
+    assert sorted((t.state.name, round(t.value, 4)) for t in study.trials) == expected
     assert json.loads((experiment / "study_run.json").read_text())["optuna_storage"].startswith("sqlite:///")
 
 
