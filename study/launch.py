@@ -75,6 +75,10 @@ def init_ray(address: str | None = None, **options) -> None:
     # "local": always a new instance of our own; without it ray.init attaches to whatever cluster
     # `ray start` last left on this machine (/tmp/ray/ray_current_cluster), even a dead one
     ray.init(address=address or "local", include_dashboard=False, configure_logging=False, **options)
+    if address is None:  # our own instance: nothing of it may outlive this driver
+        from .ray_watchdog import start
+
+        start()
 
 
 def check_methods(spec: StudySpec, splits: Splits) -> None:

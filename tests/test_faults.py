@@ -156,3 +156,38 @@ def test_a_worker_node_dies_and_its_trial_finishes_on_the_head(tmp_path, monkeyp
     assert (tidy.groupby("trial_id")["epoch"].apply(list) == [list(range(1, 9))] * 4).all()
     restored = [t for t in final["trial_dir"] if any(r["iterations_since_restore"] < r["training_iteration"] for r in result_rows(experiment, t))]
     assert restored, "no trial was restored from a checkpoint after the node died"
+
+
+def test_no_ray_process_outlives_a_killed_driver(tmp_path):
+    """SIGKILL to the driver alone (not its process group): the local Ray it started goes with it,
+    agents and workers included (without the watchdog, Ray's agents linger about a minute)."""
+    import psutil
+
+    spec_file = tmp_path / "orphans.yaml"
+    spec_file.write_text(yaml.safe_dump(spec_dict("orphans", epochs=50)))
+    storage = tmp_path / "results"
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    driver = subprocess.Popen([sys.executable, "-m", "study.cli", "run", str(spec_file), "--storage-path", str(storage)],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline and not any(p.read_text().strip() for p in storage.glob("orphans-*/*/result.json")):
+            time.sleep(0.5)
+        ray_processes = [p for p in psutil.Process(driver.pid).children(recursive=True) if "ray_watchdog" not in " ".join(p.cmdline())]
+        names = {p.name() for p in ray_processes}
+        assert any("raylet" in n for n in names) and any(n.startswith("ray::") for n in names), names
+    finally:
+        driver.kill()  # the driver only: its process group lives on
+        driver.wait()
+    deadline = time.time() + 30
+    alive = ray_processes
+    while time.time() < deadline:
+        alive = [p for p in ray_processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            break
+        time.sleep(0.5)
+    try:
+        assert not alive, f"outlived the driver: {[(p.pid, p.name()) for p in alive]}"
+    finally:
+        for p in alive:
+            p.kill()
