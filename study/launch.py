@@ -87,6 +87,7 @@ def check_methods(spec: StudySpec, splits: Splits) -> None:
     before Ray starts, rather than in every trial."""
     import torch
 
+    built_methods = []
     for index, entry in enumerate(spec.methods):
         cls = METHODS[entry.name]
         try:
@@ -98,13 +99,15 @@ def check_methods(spec: StudySpec, splits: Splits) -> None:
             times = f" ({built.batches_per_step} batches a step)" if built.batches_per_step > 1 else ""
             raise SpecError(f"batch_size: a step of {entry.name} takes {per_step} images{times}, more than the "
                             f"{len(splits.train)} training images of {spec.dataset.name}; lower batch_size")
-    check_metric_reported(spec, splits)
+        built_methods.append(built)
+    check_metric_reported(spec, splits, built_methods)
     check_spec_weights(spec, splits)  # and on swept weights that cannot move training
 
 
-def check_metric_reported(spec: StudySpec, splits: Splits) -> None:
+def check_metric_reported(spec: StudySpec, splits: Splits, methods: list) -> None:
     """A loss/..., disc_acc/..., weight/... or controller/... metric must be one a chosen method reports:
-    found by one training step of each method on a few training images (evaluation keys are always reported)."""
+    found by one training step of each (freshly built, throw-away) method on a few training images;
+    evaluation keys are always reported."""
     import torch
 
     from trainables.evaluation import EVAL_KEYS
@@ -112,9 +115,8 @@ def check_metric_reported(spec: StudySpec, splits: Splits) -> None:
     if spec.metric in EVAL_KEYS:
         return
     reported: set[str] = set()
-    for entry in spec.methods:
+    for entry, method in zip(spec.methods, methods):
         cls = METHODS[entry.name]
-        method = cls(splits.train.image_shape, torch.Generator().manual_seed(0), **cls.resolve_options(entry.options))
         images = splits.train.images[: max(4, 4 * method.batches_per_step)]
         terms = method.train_step(images, {w.name: torch.tensor(w.default) for w in cls.weights})
         reported |= set(terms) | {f"weight/{w.name}" for w in cls.weights}
