@@ -268,6 +268,10 @@ def check_resources(spec: StudySpec) -> None:
             f"resources: a trial asks for {need_cpu:g} CPU and {need_gpu:g} GPU, but no node of this Ray cluster has that "
             f"({len(nodes)} node(s); the largest: {largest.get('CPU', 0):g} CPU, {largest.get('GPU', 0):g} GPU)"
         )
+    fits = sum(min(int(r.get("CPU", 0) // need_cpu) if need_cpu else 10**6, int(r.get("GPU", 0) // need_gpu) if need_gpu else 10**6) for r in nodes)
+    if spec.max_concurrent is not None and spec.max_concurrent > fits:
+        print(f"note: max_concurrent is {spec.max_concurrent}, but this Ray cluster holds {fits} trial(s) of "
+              f"{need_cpu:g} CPU / {need_gpu:g} GPU at a time; {fits} will run at once", flush=True)
 
 
 def read_saved_spec(files: ExperimentFiles) -> StudySpec:

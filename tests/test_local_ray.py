@@ -39,3 +39,17 @@ def test_a_trial_uses_as_many_threads_as_its_cpu_share(monkeypatch):
         assert ray.get(threads.options(num_cpus=2).remote())[1] == 2
     finally:
         ray.shutdown()
+
+
+def test_more_concurrency_than_the_cluster_holds_is_said_not_refused(capsys):
+    from study.launch import check_resources
+    from study.spec import parse_spec
+
+    spec = parse_spec({"name": "c", "dataset": {"name": "digits"}, "methods": [{"name": "beta_vae"}], "seeds": [0], "epochs": 1,
+                       "max_concurrent": 8, "resources": {"cpu": 1}})
+    init_ray(num_cpus=2)
+    try:
+        check_resources(spec)
+    finally:
+        ray.shutdown()
+    assert "max_concurrent is 8, but this Ray cluster holds 2 trial(s) of 1 CPU / 0 GPU at a time" in capsys.readouterr().out
