@@ -246,6 +246,7 @@ def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.D
     spec = read_saved_spec(files)
     if not tune.Tuner.can_restore(files.path):
         raise SpecError(f"{files.path} has no Tune experiment state to resume from")
+    refuse_live_writer(files)  # before Ray starts
     splits = load_data(spec)
     run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "resumed": True}
 
@@ -286,6 +287,40 @@ def read_saved_spec(files: ExperimentFiles) -> StudySpec:
         raise SpecError(f"{files.path}/{SPEC_FILE} is not readable JSON: {error}") from error
 
 
+DRIVER_FILE = "driver.json"  # the live driver of an experiment: removed when it ends, left by a killed one
+
+
+def refuse_live_writer(files: ExperimentFiles) -> None:
+    """Refuse an experiment that another live driver is writing (its driver.json names a live process)."""
+    import psutil
+
+    if files.has(DRIVER_FILE):
+        try:
+            other = json.loads(files.read_text(DRIVER_FILE))
+        except (OSError, ValueError):
+            other = {}
+        if other.get("host") == platform.node() and psutil.pid_exists(int(other.get("pid", -1))):
+            try:
+                alive = abs(psutil.Process(int(other["pid"])).create_time() - float(other.get("created", 0))) < 1.0
+            except psutil.Error:
+                alive = False
+            if alive:
+                raise SpecError(f"{files.path} is being written by a live run (pid {other['pid']} on this machine, started "
+                                f"{other.get('started', '?')}); wait for it or stop it before resuming")
+        elif other.get("host") not in (None, platform.node()):
+            raise SpecError(f"{files.path} may be being written by a run on {other['host']} (pid {other.get('pid')}); resume "
+                            f"it there, or delete {DRIVER_FILE} if that run is dead")
+
+
+def mark_driver(files: ExperimentFiles) -> None:
+    """Name this process as the experiment's live driver (until `_fit` ends)."""
+    import psutil
+
+    me = psutil.Process()
+    files.write_text(DRIVER_FILE, json.dumps({"host": platform.node(), "pid": me.pid, "created": me.create_time(),
+                                              "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
+
+
 def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info: dict, prepare, make_tuner) -> pd.DataFrame:
     """Run (or resume) the Tuner, record provenance, write the tidy table and summary beside the trials.
 
@@ -299,6 +334,7 @@ def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info:
     try:
         prepare()
         tuner = make_tuner()
+        mark_driver(files)
     except BaseException:
         if started_here:
             ray.shutdown()
@@ -308,6 +344,7 @@ def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info:
     finally:
         if started_here:
             ray.shutdown()
+        files.remove(DRIVER_FILE)
         run_info["duration_s"] = round(time.perf_counter() - started, 1)
         previous = json.loads(files.read_text(RUN_FILE)) if run_info.get("resumed") and files.has(RUN_FILE) else None
         record = {**previous, "resumes": [*previous.get("resumes", []), run_info]} if previous else run_info

@@ -75,6 +75,10 @@ class ExperimentFiles:
     def has(self, relative: str) -> bool:
         return self.location.exists(self.location.join(relative))
 
+    def remove(self, relative: str) -> None:
+        if self.has(relative):
+            self.location.filesystem.delete_file(self.location.join(relative))
+
 
 def optuna_storage_url(requested: str | None, experiment: ExperimentFiles, fallback_dir: str) -> str:
     """The spec's RDB URL, else SQLite in the experiment folder (local storage) or in `fallback_dir`."""

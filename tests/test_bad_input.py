@@ -65,6 +65,18 @@ def foreign_experiment(tmp, config):
     return folder
 
 
+def experiment_written_by_a_live_run(tmp):
+    """An experiment whose driver.json names a live process on this machine (this test's own)."""
+    import platform
+
+    import psutil
+
+    folder = fake_experiment(tmp, spec_text=json.dumps(GOOD), tune_state="{}")
+    me = psutil.Process()
+    (folder / "driver.json").write_text(json.dumps({"host": platform.node(), "pid": me.pid, "created": me.create_time(), "started": "now"}))
+    return ["resume", str(folder)]
+
+
 def report_into_foreign_folder(tmp):
     experiment = fake_experiment(tmp)
     out = tmp / "results" / "mine"
@@ -115,6 +127,7 @@ CASES = [
     ("resume: no Tune state", lambda tmp: ["resume", str(fake_experiment(tmp, spec_text=json.dumps(GOOD)))], r"no Tune experiment state"),
     ("resume: unreadable spec", lambda tmp: ["resume", str(fake_experiment(tmp, spec_text="{broken"))], r"not readable JSON"),
     ("resume: foreign Tune state", lambda tmp: ["resume", str(fake_experiment(tmp, spec_text=json.dumps(GOOD), tune_state="{garbage"))], r"cannot resume|unreadable"),
+    ("resume: a live run is writing it", experiment_written_by_a_live_run, r"is being written by a live run \(pid \d+ on this machine"),
     ("report: not an experiment", lambda tmp: ["report", str((tmp / "results").mkdir() or tmp / "results"), "--out", str(tmp / "r")], r"no trial directories"),
     ("report: unknown metric", lambda tmp: ["report", str(fake_experiment(tmp)), "--metric", "nope", "--out", str(tmp / "r")], r"nope"),
     ("compare: nothing run both ways", lambda tmp: ["compare", str(fake_experiment(tmp)), "--out", str(tmp / "r")], r"no method was run both fixed and adaptive"),
