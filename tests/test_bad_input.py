@@ -95,6 +95,7 @@ CASES = [
     ("grid too large for the budget", run_with(spec(seeds=[0, 1, 2], max_trials=4)), r"6 trials, more than max_trials 4"),
     ("a design of millions of trials", run_with(spec(methods=method(weights={"gamma": {"low": 1, "high": 10, "points": 1000000}}))),
      r"1,000,000 trials, more than the default cap.*max_trials: 1000000"),
+    ("a study name in another script", run_with(spec(name="étude-Δ")), r"name: String should match pattern"),
     ("a key written twice", run_with(yaml.safe_dump(GOOD) + "epochs: 2\n"), r"key 'epochs' is given twice"),
     ("spec path is a folder", lambda tmp: ["run", str(tmp)], r"is a folder"),
     ("batch larger than the training split", run_with(spec(batch_size=100)), r"batch_size: a step of factor_vae takes 200 images \(2 batches a step\), more than the 173 training images"),
