@@ -48,21 +48,31 @@ def _print_effects(method, dataset: str) -> None:
 _PROBE_CACHE: dict = {}
 
 
-def _say_dropped_factors(spec, splits) -> None:
-    """Name the ground-truth factors that take one value in the evaluation set: the disentanglement
-    metrics score the others, and a reader of the results should know which."""
+def _say_data_notes(spec, splits) -> None:
+    """What the data does to a valid spec that a reader of its results should know: factors left out
+    of the disentanglement metrics, an evaluation set smaller than asked, fewer categories than classes."""
     from trainables.evaluation import scored_factors
+    from trainables.methods import METHODS
 
     evaluation = splits.test.subset(spec.dataset.eval_size, seed=0)
-    if evaluation.factors is None:
-        return
-    names = evaluation.factor_names or [str(k) for k in range(evaluation.factors.shape[1])]
-    scored = scored_factors(evaluation)
-    dropped = [name for k, name in enumerate(names) if k not in scored]
-    if dropped:
-        kept = [names[k] for k in scored]
-        print(f"note: {', '.join(dropped)} take(s) one value in the evaluation set; disentanglement metrics score "
-              f"{', '.join(kept) if kept else 'no factor (they will be NaN)'}", flush=True)
+    if len(evaluation) < spec.dataset.eval_size:
+        print(f"note: dataset.eval_size is {spec.dataset.eval_size}, but the test split has {len(evaluation)} images; "
+              "every one of them is evaluated", flush=True)
+    if evaluation.factors is not None:
+        names = evaluation.factor_names or [str(k) for k in range(evaluation.factors.shape[1])]
+        scored = scored_factors(evaluation)
+        dropped = [name for k, name in enumerate(names) if k not in scored]
+        if dropped:
+            kept = [names[k] for k in scored]
+            print(f"note: {', '.join(dropped)} take(s) one value in the evaluation set; disentanglement metrics score "
+                  f"{', '.join(kept) if kept else 'no factor (they will be NaN)'}", flush=True)
+    classes = evaluation.num_classes
+    for entry in spec.methods:
+        options = METHODS[entry.name].resolve_options(entry.options)
+        categories = options.get("categories") or options.get("clusters")
+        if classes and categories and categories < classes:
+            print(f"note: {entry.name} has {categories} categories for {classes} classes: its one-to-one clustering "
+                  f"accuracy cannot exceed the share of the {categories} largest classes", flush=True)
 
 
 def _probe_images(dataset: str, load_dataset):
@@ -113,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     except (SpecError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    _say_dropped_factors(spec, splits)
+    _say_data_notes(spec, splits)
     return _sweep(args, spec.name, lambda: run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits), bad_input=(SpecError, DataError))
 
 

@@ -165,3 +165,21 @@ def test_a_foreign_tune_experiment_without_epochs_or_weighting_is_reported(tmp_p
     experiment = foreign_experiment(tmp_path, {"method": "factor_vae", "weights": {"gamma": 2.0}, "seed": 0})
     assert main(["report", str(experiment), "--out", str(tmp_path / "r")]) == 0
     assert "not recorded" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_valid_specs_the_data_shapes_are_run_with_a_note(capsys):
+    """Valid, so not refused, but said before the run: a smaller evaluation set than asked, fewer
+    categories than classes, factors that take one value."""
+    from study.cli import _say_data_notes
+    from study.launch import load_data
+    from study.spec import parse_spec
+
+    digits = parse_spec({"name": "n", "dataset": {"name": "digits", "eval_size": 5000}, "epochs": 1, "seeds": [0],
+                         "methods": [{"name": "infoae", "options": {"categories": 5, "hidden": 32}}]})
+    _say_data_notes(digits, load_data(digits))
+    out = capsys.readouterr().out
+    assert "eval_size is 5000, but the test split has 359 images" in out
+    assert "infoae has 5 categories for 10 classes" in out
+    sprites = parse_spec({**GOOD, "dataset": {"name": "dsprites", "options": {"resolution": 16, "sizes": {"shape": 1, "scale": 2, "orientation": 2, "position_x": 4, "position_y": 4}}}})
+    _say_data_notes(sprites, load_data(sprites))
+    assert "shape take(s) one value in the evaluation set; disentanglement metrics score scale, orientation, position_x, position_y" in capsys.readouterr().out
