@@ -24,6 +24,7 @@ from trainables.datasets import Splits, load_dataset
 from trainables.methods import METHODS
 from trainables.trainable import StudyTrainable
 
+from .experiment_lock import DRIVER_FILE, mark_driver, refuse_live_writer
 from .optuna_search import BudgetAwareOptunaSearch
 from .design import OptunaSpace, trial_configs
 from .planned_search import PlannedSearch
@@ -285,40 +286,6 @@ def read_saved_spec(files: ExperimentFiles) -> StudySpec:
         return parse_spec(json.loads(files.read_text(SPEC_FILE)), source=f"{files.path}/{SPEC_FILE}")
     except json.JSONDecodeError as error:
         raise SpecError(f"{files.path}/{SPEC_FILE} is not readable JSON: {error}") from error
-
-
-DRIVER_FILE = "driver.json"  # the live driver of an experiment: removed when it ends, left by a killed one
-
-
-def refuse_live_writer(files: ExperimentFiles) -> None:
-    """Refuse an experiment that another live driver is writing (its driver.json names a live process)."""
-    import psutil
-
-    if files.has(DRIVER_FILE):
-        try:
-            other = json.loads(files.read_text(DRIVER_FILE))
-        except (OSError, ValueError):
-            other = {}
-        if other.get("host") == platform.node() and psutil.pid_exists(int(other.get("pid", -1))):
-            try:
-                alive = abs(psutil.Process(int(other["pid"])).create_time() - float(other.get("created", 0))) < 1.0
-            except psutil.Error:
-                alive = False
-            if alive:
-                raise SpecError(f"{files.path} is being written by a live run (pid {other['pid']} on this machine, started "
-                                f"{other.get('started', '?')}); wait for it or stop it before resuming")
-        elif other.get("host") not in (None, platform.node()):
-            raise SpecError(f"{files.path} may be being written by a run on {other['host']} (pid {other.get('pid')}); resume "
-                            f"it there, or delete {DRIVER_FILE} if that run is dead")
-
-
-def mark_driver(files: ExperimentFiles) -> None:
-    """Name this process as the experiment's live driver (until `_fit` ends)."""
-    import psutil
-
-    me = psutil.Process()
-    files.write_text(DRIVER_FILE, json.dumps({"host": platform.node(), "pid": me.pid, "created": me.create_time(),
-                                              "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}))
 
 
 def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info: dict, prepare, make_tuner) -> pd.DataFrame:

@@ -37,6 +37,13 @@ def spec_dict(name, **changes):
     return spec | changes
 
 
+def start_driver(tmp_path, spec_file, storage) -> subprocess.Popen:
+    """`study run` as a user starts it, in its own session (so a test can kill it, or its group)."""
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "study.cli", "run", str(spec_file), "--storage-path", str(storage)],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 def result_rows(experiment, trial_dir):
     return [json.loads(line) for line in (Path(experiment) / trial_dir / "result.json").read_text().splitlines() if line.strip()]
 
@@ -83,9 +90,7 @@ def test_resume_after_the_driver_is_killed(tmp_path):
     spec_file = tmp_path / "resume.yaml"
     spec_file.write_text(yaml.safe_dump(spec_dict("resume", epochs=6, max_concurrent=1, seeds=[0, 1])))
     storage = tmp_path / "results"
-    env = os.environ | {"PYTHONPATH": str(REPO)}
-    driver = subprocess.Popen([sys.executable, "-m", "study.cli", "run", str(spec_file), "--storage-path", str(storage)],
-                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    driver = start_driver(tmp_path, spec_file, storage)
     try:
         deadline = time.time() + 600
         while time.time() < deadline:  # kill once one trial has finished and the next has reported
@@ -102,7 +107,7 @@ def test_resume_after_the_driver_is_killed(tmp_path):
     experiment = next(storage.glob("resume-*"))
     finished_before = {p.parent.name: p.read_text() for p in experiment.glob("*/result.json") if '"done": true' in p.read_text()}
 
-    resumed = subprocess.run([sys.executable, "-m", "study.cli", "resume", str(experiment)], cwd=tmp_path, env=env,
+    resumed = subprocess.run([sys.executable, "-m", "study.cli", "resume", str(experiment)], cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(REPO)},
                              capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     tidy = load_experiment(experiment)
@@ -166,9 +171,7 @@ def test_no_ray_process_outlives_a_killed_driver(tmp_path):
     spec_file = tmp_path / "orphans.yaml"
     spec_file.write_text(yaml.safe_dump(spec_dict("orphans", epochs=50)))
     storage = tmp_path / "results"
-    env = os.environ | {"PYTHONPATH": str(REPO)}
-    driver = subprocess.Popen([sys.executable, "-m", "study.cli", "run", str(spec_file), "--storage-path", str(storage)],
-                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    driver = start_driver(tmp_path, spec_file, storage)
     try:
         deadline = time.time() + 600
         while time.time() < deadline and not any(p.read_text().strip() for p in storage.glob("orphans-*/*/result.json")):
