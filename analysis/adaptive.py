@@ -7,12 +7,12 @@ weights and seeds. Everything here works on the tidy frame (a row per trial and 
 - spread of the final metric across starting weights (std and range of the per-start seed-means);
 - equal-spread tests (Brown-Forsythe and Levene) on the final values of all analysed trials;
 - a BCa bootstrap interval of the ratio of spreads (scipy.stats.bootstrap over seeds);
-- trajectories of the driven weight and whether different starts converge to one value;
-- the reconstruction-vs-disentanglement Pareto front of both modes.
+- trajectories of the driven weight and whether different starts converge to one value (`analysis.trajectories`);
+- the reconstruction-vs-disentanglement Pareto front of both modes (`analysis.tradeoff`).
 
 Only `finished` trials whose final epoch carries a finite metric enter the analysis, and only
 at starting weights and seeds both fixed and adaptive trials have; every other trial is counted
-in `counts` with the reason. `DEFINITIONS` holds a one-sentence meaning of each reported quantity.
+in `counts` with the reason. `analysis.glossary.COMPARISON_DEFINITIONS` gives each reported quantity's meaning.
 """
 
 from __future__ import annotations
@@ -23,98 +23,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .resampling import seed_bootstrap
+from trainables.metric_registry import Direction
 
+from .core.frame import (
+    REQUIRED_COLUMNS,
+    metric_mode,
+    ordered_weightings,
+    require_columns,
+    require_metric,
+    round_weights,
+)
+from .core.resampling import seed_bootstrap
 from .tidy import final_rows
+from .tradeoff import tradeoff_by_mode
+from .trajectories import weight_convergence, weight_trajectories
 
-Direction = Literal["max", "min"]
-
-MINIMISED_METRICS = ("recon_bce", "recon_mse", "tc")  # tc: dependence between latents
 INCLUDED_STATUS = "finished"
 REFERENCE_MODE = "fixed"
 COMPARED_MODE = "adaptive"
-MODE_ORDER = ("fixed", "adaptive", "annealed")
-START_DIGITS = 10  # significant digits that identify a starting weight (config values carry float noise)
-
-DEFINITIONS: dict[str, str] = {
-    # counts
-    "trials": "Number of trials of this weighting mode in the frame for the method, whatever their status.",
-    "included": "Trials analysed: finished, not diverged, a finite final metric, at a starting weight and seed both fixed and adaptive runs have.",
-    "excluded_status": "Trials left out because they did not finish (early-stopped, unfinished, error or diverged).",
-    "excluded_missing_metric": "Finished trials left out because the metric is NaN or infinite at their final epoch.",
-    "excluded_not_shared": "Finished trials left out because their starting weight or seed is missing from the fixed or the adaptive runs.",
-    "starts": "Number of distinct starting weights among the analysed trials of this mode.",
-    "seeds": "Number of distinct seeds among the analysed trials of this mode.",
-    # spread across starting weights
-    "start_mean": "Mean over seeds of the final metric at one starting weight (the per-start seed-mean).",
-    "start_means_std": "Standard deviation (ddof=1) across starting weights of the per-start seed-means: how much the final metric moves with the starting weight.",
-    "start_means_range": "Largest minus smallest per-start seed-mean of the final metric.",
-    "pooled_std": "Standard deviation (ddof=1) of the final metric over all analysed trials of the mode, starts and seeds pooled.",
-    "pooled_range": "Largest minus smallest final metric over all analysed trials of the mode.",
-    "pooled_mean": "Mean of the final metric over all analysed trials of the mode.",
-    "best_start": "Starting weight whose per-start seed-mean is best (highest for a maximised metric, lowest for a minimised one).",
-    "best_start_mean": "The per-start seed-mean at the best starting weight.",
-    # equal-spread tests
-    "brown_forsythe_statistic": "Brown-Forsythe statistic (Levene's test centred on the median) comparing the final-metric values of all analysed trials of the mode with those of fixed weighting.",
-    "brown_forsythe_p": "p-value of the Brown-Forsythe test of equal spread of the final metric (all analysed trials, starts and seeds pooled) between the mode and fixed weighting.",
-    "levene_statistic": "Classic Levene statistic (centred on the mean) on the same samples as the Brown-Forsythe test.",
-    "levene_p": "p-value of the classic Levene test of equal spread on the same samples as the Brown-Forsythe test.",
-    # bootstrap ratio of spreads
-    "spread_ratio": "Spread across starting weights of the mode divided by that of fixed weighting (std of per-start seed-means); below 1 means less sensitive to the starting weight.",
-    "spread_ratio_ci_low": "Lower end of the BCa bootstrap interval of the spread ratio (scipy.stats.bootstrap; seeds resampled within each start and mode).",
-    "spread_ratio_ci_high": "Upper end of the BCa bootstrap interval of the spread ratio (scipy.stats.bootstrap; seeds resampled within each start and mode).",
-    "interval": "How the spread ratio's interval was made, and any care it needed (percentile where BCa is undefined, widened to contain the estimate).",
-    # weight trajectories
-    "weight": "The driven loss weight's value at the end of the epoch.",
-    "log_spread_start": "Standard deviation across starting weights of the natural log of the configured starting weight.",
-    "log_spread_first_epoch": "Standard deviation across starting weights of the per-start seed-mean of log weight at each trial's first reported epoch.",
-    "log_spread_last_epoch": "Standard deviation across starting weights of the per-start seed-mean of log weight at each trial's last epoch.",
-    "convergence_ratio": "Log-weight spread across starts at the last epoch divided by that of the starting weights; near 0 means the starts converged to one value, 1 means they stayed apart.",
-    "convergence_ratio_epoch1": "Log-weight spread across starts at the last epoch divided by that at the first epoch.",
-    "final_weight_geomean": "Geometric mean of the weight at the last epoch over the analysed trials of the mode.",
-    "final_weight_min": "Smallest weight at the last epoch over the analysed trials of the mode.",
-    "final_weight_max": "Largest weight at the last epoch over the analysed trials of the mode.",
-    # trade-off
-    "pareto_front": "Trials not dominated by any other analysed trial of any mode in the reconstruction-vs-disentanglement plane (at least as good on both, strictly better on one).",
-    "trials_with_both": "Analysed trials of the mode with finite values of both trade-off metrics.",
-    "on_front": "Trials of the mode on the joint Pareto front of all modes.",
-    "share_on_front": "Share of the mode's trials (with both trade-off metrics) that lie on the joint Pareto front.",
-    "hypervolume": "Area dominated by the mode's own Pareto front up to a reference point made of the worst value of each trade-off metric over all modes' analysed trials (in the metrics' units; larger is better).",
-}
-
-
-def default_direction(metric: str) -> Direction:
-    """Reconstruction errors and total correlation are minimised, every other reported metric is maximised."""
-    return "min" if metric in MINIMISED_METRICS else "max"
-
-
-def _ordered_modes(modes) -> list[str]:
-    """Fixed first, then adaptive, annealed, then anything else alphabetically: stable report rows."""
-    known = [m for m in MODE_ORDER if m in set(modes)]
-    return known + sorted(set(modes) - set(MODE_ORDER))
-
-
-def _round_start(values: pd.Series) -> pd.Series:
-    """Starting weights to START_DIGITS significant digits, so 50.000000000000014 groups with 50."""
-    return values.map(lambda v: float(f"{v:.{START_DIGITS}g}"))
-
-
-def _require_columns(frame: pd.DataFrame, *columns: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not in the frame; its columns: {sorted(frame.columns)}")
-
-
-def _require_metric(frame: pd.DataFrame, metric: str) -> None:
-    if metric not in frame.columns:
-        known = sorted(c for c in frame.columns if not c.startswith(("config/", "weight/", "loss/", "time/", "disc_acc/"))
-                       and c not in ("trial_id", "status", "epoch", "trial_dir"))
-        raise ValueError(f"metric {metric!r} is not a column of the frame; metric columns: {known}")
 
 
 def select_method(frame: pd.DataFrame, method: str | None = None) -> tuple[pd.DataFrame, str]:
     """The rows of one method; without a name, the frame must hold exactly one method."""
-    _require_columns(frame, "trial_id", "status", "epoch", "config/method", "config/weighting", "config/seed")
+    require_columns(frame, *REQUIRED_COLUMNS)
     methods = sorted(frame["config/method"].dropna().unique().tolist())
     if method is None:
         if len(methods) != 1:
@@ -158,12 +89,12 @@ def _moves_within_a_trial(frame: pd.DataFrame, column: str) -> bool:
 def _other_varying_weights(final: pd.DataFrame, weight: str) -> list[str]:
     """Starting-weight columns other than the driven one that take several values: starts would be ambiguous."""
     others = [c for c in final.columns if c.startswith("config/weights/") and c != f"config/weights/{weight}"]
-    return [c for c in others if _round_start(final[c].dropna()).nunique() > 1]
+    return [c for c in others if round_weights(final[c].dropna()).nunique() > 1]
 
 
 def require_both_modes(frame: pd.DataFrame) -> None:
     """Fixed and adaptive trials must both be there: the comparison has no meaning otherwise."""
-    present = _ordered_modes(frame["config/weighting"].dropna().unique())
+    present = ordered_weightings(frame["config/weighting"].dropna().unique())
     for needed in (REFERENCE_MODE, COMPARED_MODE):
         if needed not in present:
             raise ValueError(f"the frame has no {needed} trials of this method (weighting modes present: {present})")
@@ -176,10 +107,10 @@ def analysed_final_rows(frame: pd.DataFrame, metric: str, weight: str) -> tuple[
     `weight`) and `seed`. Raises ValueError when fixed or adaptive is missing or they share no
     starting weights or seeds.
     """
-    _require_metric(frame, metric)
-    _require_columns(frame, f"config/weights/{weight}")
+    require_metric(frame, metric)
+    require_columns(frame, f"config/weights/{weight}")
     final = final_rows(frame)
-    final = final.assign(weighting=final["config/weighting"], start=_round_start(final[f"config/weights/{weight}"]),
+    final = final.assign(weighting=final["config/weighting"], start=round_weights(final[f"config/weights/{weight}"]),
                          seed=final["config/seed"])
     varying = _other_varying_weights(final, weight)
     if varying:
@@ -219,7 +150,7 @@ def _shared_starts_and_seeds(usable: pd.DataFrame) -> tuple[list[float], list[in
 def _inclusion_counts(final: pd.DataFrame, finished: pd.Series, has_metric: pd.Series, shared: pd.Series) -> pd.DataFrame:
     """One row per weighting mode: trials, included, excluded by reason, starts, seeds, status tallies."""
     rows = []
-    for mode in _ordered_modes(final["weighting"].unique()):
+    for mode in ordered_weightings(final["weighting"].unique()):
         of_mode = final["weighting"] == mode
         analysed = final[of_mode & shared]
         row = {
@@ -246,14 +177,14 @@ def per_start_summary(final: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Seed statistics of the final metric for each mode and starting weight (`start_mean` is the seed-mean)."""
     grouped = final.groupby(["weighting", "start"])[metric]
     table = grouped.agg(seeds="count", start_mean="mean", std="std", min="min", max="max").reset_index()
-    order = {m: i for i, m in enumerate(_ordered_modes(table["weighting"].unique()))}
+    order = {m: i for i, m in enumerate(ordered_weightings(table["weighting"].unique()))}
     return table.sort_values(["weighting", "start"], key=lambda c: c.map(order) if c.name == "weighting" else c, ignore_index=True)
 
 
 def spread_across_starts(final: pd.DataFrame, metric: str, direction: Direction) -> pd.DataFrame:
     """How far the final metric moves with the starting weight, per mode: std and range of per-start seed-means."""
     rows = []
-    for mode in _ordered_modes(final["weighting"].unique()):
+    for mode in ordered_weightings(final["weighting"].unique()):
         trials = final[final["weighting"] == mode]
         means = trials.groupby("start")[metric].mean()
         best = means.idxmax() if direction == "max" else means.idxmin()
@@ -275,7 +206,7 @@ def equal_spread_tests(final: pd.DataFrame, metric: str, reference: str = REFERE
     """
     reference_values = final.loc[final["weighting"] == reference, metric].to_numpy(float)
     rows = []
-    for mode in _ordered_modes(final["weighting"].unique()):
+    for mode in ordered_weightings(final["weighting"].unique()):
         if mode == reference:
             continue
         values = final.loc[final["weighting"] == mode, metric].to_numpy(float)
@@ -308,7 +239,7 @@ def bootstrap_spread_ratio(final: pd.DataFrame, metric: str, mode: str = COMPARE
     Starts are kept as designed; seeds are resampled within each start, independently for the two
     modes (resampling seeds as blocks across both modes would tie the numerator's noise to the
     denominator's and narrow the interval of the ratio). The interval contains the estimate (see
-    `analysis.resampling.seed_bootstrap`).
+    `analysis.core.resampling.seed_bootstrap`).
     """
     numerator, _ = _start_cells(final[final["weighting"] == mode], metric)
     denominator, _ = _start_cells(final[final["weighting"] == reference], metric)
@@ -327,116 +258,12 @@ def bootstrap_spread_ratio(final: pd.DataFrame, metric: str, mode: str = COMPARE
             "interval": "; ".join(n for n in ("BCa, seeds resampled within starts", found.notes[0]) if n)}
 
 
-def weight_trajectories(frame: pd.DataFrame, weight: str) -> pd.DataFrame:
-    """The weight's value at each epoch of each trial: columns trial_id, weighting, start, seed, epoch, weight."""
-    _require_columns(frame, f"weight/{weight}", f"config/weights/{weight}")
-    rows = frame[frame["epoch"] >= 1]
-    trajectories = pd.DataFrame({
-        "trial_id": rows["trial_id"], "weighting": rows["config/weighting"],
-        "start": _round_start(rows[f"config/weights/{weight}"]), "seed": rows["config/seed"],
-        "epoch": rows["epoch"], "weight": rows[f"weight/{weight}"].astype(float),
-    }).dropna(subset=["weight"])
-    return trajectories.sort_values(["weighting", "start", "seed", "epoch"], ignore_index=True)
-
-
-def _log_spread_across_starts(log_weights: pd.Series, starts: pd.Series) -> float:
-    """Std across starts of the per-start seed-mean of log weight."""
-    return float(log_weights.groupby(starts).mean().std(ddof=1))
-
-
-def weight_convergence(trajectories: pd.DataFrame) -> pd.DataFrame:
-    """Per mode: do trajectories from different starts end at one weight? Spreads of log weight across starts.
-
-    Logs, because starting weights are set on a log grid and the controller moves the weight by factors.
-    """
-    if (trajectories["weight"] <= 0).any():
-        raise ValueError("weights must be positive to compare them on a log scale")
-    rows = []
-    for mode in _ordered_modes(trajectories["weighting"].unique()):
-        trials = trajectories[trajectories["weighting"] == mode].sort_values("epoch").groupby("trial_id")
-        first, last = trials.head(1).set_index("trial_id"), trials.tail(1).set_index("trial_id")
-        starting = _log_spread_across_starts(np.log(first["start"]), first["start"])
-        at_first = _log_spread_across_starts(np.log(first["weight"]), first["start"])
-        at_last = _log_spread_across_starts(np.log(last["weight"]), last["start"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rows.append({
-                "weighting": mode, "starts": first["start"].nunique(), "trials": len(first),
-                "log_spread_start": starting, "log_spread_first_epoch": at_first, "log_spread_last_epoch": at_last,
-                "convergence_ratio": float(np.divide(at_last, starting)),
-                "convergence_ratio_epoch1": float(np.divide(at_last, at_first)),
-                "final_weight_geomean": float(np.exp(np.log(last["weight"]).mean())),
-                "final_weight_min": float(last["weight"].min()), "final_weight_max": float(last["weight"].max()),
-            })
-    return pd.DataFrame(rows)
-
-
-def _as_costs(frame: pd.DataFrame, x: str, y: str, x_mode: Direction, y_mode: Direction) -> np.ndarray:
-    """Both axes turned into 'smaller is better' so one dominance rule serves all four mode pairs."""
-    for name, direction in ((x, x_mode), (y, y_mode)):
-        if direction not in ("min", "max"):
-            raise ValueError(f"mode for {name!r} must be 'min' or 'max', not {direction!r}")
-    signs = np.array([1.0 if x_mode == "min" else -1.0, 1.0 if y_mode == "min" else -1.0])
-    return frame[[x, y]].to_numpy(float) * signs
-
-
-def pareto_front(frame: pd.DataFrame, x: str = "recon_bce", y: str = "mig",
-                 x_mode: Direction = "min", y_mode: Direction = "max") -> pd.DataFrame:
-    """The rows no other row dominates (as good on both axes, strictly better on one), sorted by x.
-
-    Rows with NaN in x or y are left out; identical points do not dominate each other, so all are kept.
-    """
-    _require_columns(frame, x, y)
-    points = frame.dropna(subset=[x, y])
-    costs = _as_costs(points, x, y, x_mode, y_mode)
-    no_worse = (costs[:, None, :] <= costs[None, :, :]).all(axis=2)  # [i, j]: i is no worse than j on both
-    better = (costs[:, None, :] < costs[None, :, :]).any(axis=2)
-    dominated = (no_worse & better).any(axis=0)
-    return points[~dominated].sort_values(x, kind="stable")
-
-
-def hypervolume(frame: pd.DataFrame, reference: tuple[float, float], x: str = "recon_bce", y: str = "mig",
-                x_mode: Direction = "min", y_mode: Direction = "max") -> float:
-    """Area dominated by the points' Pareto front and bounded by `reference` (x, y); points beyond it add nothing."""
-    front = pareto_front(frame, x, y, x_mode, y_mode)
-    costs = _as_costs(front, x, y, x_mode, y_mode)
-    bound = _as_costs(pd.DataFrame([reference], columns=[x, y]), x, y, x_mode, y_mode)[0]
-    costs = np.unique(costs[(costs < bound).all(axis=1)], axis=0)  # sorted by x cost; y cost then decreases
-    if not len(costs):
-        return 0.0
-    widths = np.append(costs[1:, 0], bound[0]) - costs[:, 0]
-    return float(np.sum(widths * (bound[1] - costs[:, 1])))
-
-
-def tradeoff_by_mode(final: pd.DataFrame, x: str = "recon_bce", y: str = "mig",
-                     x_mode: Direction = "min", y_mode: Direction = "max") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The joint Pareto front of all modes' trials, and per mode its share on it and its own hypervolume.
-
-    The hypervolume's reference point is the worst x and worst y over all modes' trials, the same
-    for every mode so their hypervolumes compare.
-    """
-    _require_columns(final, x, y)
-    points = final.dropna(subset=[x, y])
-    front = pareto_front(points, x, y, x_mode, y_mode)
-    reference = (points[x].max() if x_mode == "min" else points[x].min(),
-                 points[y].max() if y_mode == "min" else points[y].min())
-    rows = []
-    for mode in _ordered_modes(final["weighting"].unique()):
-        of_mode = points[points["weighting"] == mode]
-        on_front = int((front["weighting"] == mode).sum())
-        rows.append({"weighting": mode, "trials_with_both": len(of_mode), "on_front": on_front,
-                     "share_on_front": on_front / len(of_mode) if len(of_mode) else np.nan,
-                     "hypervolume": hypervolume(of_mode, reference, x, y, x_mode, y_mode) if len(of_mode) else np.nan,
-                     "reference_x": reference[0], "reference_y": reference[1]})
-    columns = ["trial_id", "weighting", "start", "seed", x, y]
-    return front[list(dict.fromkeys(columns))].reset_index(drop=True), pd.DataFrame(rows)
-
-
 def _tradeoff_axes(frame: pd.DataFrame, metric: str, tradeoff: tuple[str, str] | Literal["auto"] | None) -> tuple[str, str] | None:
     """'auto': recon_bce (else recon_mse) against the compared metric, or against mig when the metric is a reconstruction."""
     if tradeoff != "auto":
         return tradeoff
     recon = "recon_bce" if "recon_bce" in frame.columns else "recon_mse"
-    return recon, ("mig" if metric in MINIMISED_METRICS else metric)
+    return recon, ("mig" if metric_mode(metric) == "min" else metric)
 
 
 def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None = None, weight: str | None = None,
@@ -449,15 +276,15 @@ def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None 
     Frames: counts, per_start, spread, equal_spread_tests, spread_ratios, trajectories,
     convergence, front, tradeoff. Floats: the fixed-vs-adaptive headline values (keys in DEFINITIONS).
     """
-    _require_metric(frame, metric)
-    direction = mode or default_direction(metric)
+    require_metric(frame, metric)
+    direction = metric_mode(metric, mode)
     selected, method = select_method(frame, method)
     require_both_modes(selected)
     weight = adaptive_weight_name(selected, weight)
     final, counts = analysed_final_rows(selected, metric, weight)
     tests = equal_spread_tests(final, metric)
     ratios = pd.DataFrame([bootstrap_spread_ratio(final, metric, m, REFERENCE_MODE, resamples, confidence, seed)
-                           for m in _ordered_modes(final["weighting"].unique()) if m != REFERENCE_MODE])
+                           for m in ordered_weightings(final["weighting"].unique()) if m != REFERENCE_MODE])
     trajectories = weight_trajectories(selected[selected["trial_id"].isin(final["trial_id"])], weight)
     convergence = weight_convergence(trajectories)
     result: dict[str, pd.DataFrame | float | str] = {
@@ -480,8 +307,8 @@ def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None 
     axes = _tradeoff_axes(frame, metric, tradeoff)
     if axes is not None:
         x, y = axes
-        _require_columns(final, x, y)
-        front, summary = tradeoff_by_mode(final, x, y, default_direction(x), direction if y == metric else default_direction(y))
+        require_columns(final, x, y)
+        front, summary = tradeoff_by_mode(final, x, y, metric_mode(x), direction if y == metric else metric_mode(y))
         result.update({"tradeoff_x": x, "tradeoff_y": y, "front": front, "tradeoff": summary})
         shares = summary.set_index("weighting")
         for mode_name in (REFERENCE_MODE, COMPARED_MODE):

@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import figures
-from .adaptive import DEFINITIONS, compare_fixed_adaptive, default_direction
+from .adaptive import compare_fixed_adaptive
 from .calibration import calibrate
+from .core.frame import metric_mode
+from .glossary import COMPARISON_DEFINITIONS as DEFINITIONS
 from .overview import add_overview, experiment_metadata
 from .report import Report, check_out_dir
 from .tidy import final_rows, load_experiment
@@ -110,7 +112,7 @@ def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: li
         others.append(
             {
                 "metric": metric,
-                "better": "higher" if default_direction(metric) == "max" else "lower",
+                "better": "higher" if metric_mode(metric) == "max" else "lower",
                 "spread_ratio": extra["spread_ratio"],
                 "ci_low": extra["spread_ratio_ci_low"],
                 "ci_high": extra["spread_ratio_ci_high"],

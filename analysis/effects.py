@@ -5,7 +5,7 @@ with the others (a grid). In a space-filling design every setting has its own va
 weight, so grouping by any one of them groups by the whole setting: the same joint effect,
 labelled once per weight. Two tools here look at one weight at a time:
 
-- `no_effect_pvalue` (from `analysis.resampling`): a permutation test of "the metric does not
+- `no_effect_pvalue` (from `analysis.core.resampling`): a permutation test of "the metric does not
   depend on this weight". In a crossed design: the variance between the weight's value groups,
   permuted within blocks of one seed and one setting of the other weights (an exact test). In a
   scattered one: a quadratic in log weight beyond quadratics in the other weights and the seed,
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .resampling import no_effect_pvalue, seed_bootstrap
+from .core.resampling import no_effect_pvalue, seed_bootstrap
 
 
 def _quadratic_in_log(values: np.ndarray) -> np.ndarray:

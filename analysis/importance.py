@@ -22,7 +22,8 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from .sensitivity import WEIGHT_PREFIX, canonical_weights, metric_mode, trial_values
+from .core.budgets import trial_values
+from .core.frame import WEIGHT_PREFIX, canonical_weights, metric_mode
 
 EVALUATORS = ("fanova", "ped_anova")
 MIN_TRIALS = 4

@@ -8,8 +8,9 @@ import posixpath
 
 import pandas as pd
 
+from .core.frame import STATUSES
 from .report import Report
-from .tidy import STATUSES, Location, final_rows
+from .tidy import Location, final_rows
 
 log = logging.getLogger(__name__)
 

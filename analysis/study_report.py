@@ -9,11 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from . import figures
+from .core.budgets import evaluated_budgets, trial_values
+from .core.frame import metric_mode
+from .glossary import INDEX_DEFINITIONS
 from .importance import INDEX_DEFINITIONS as IMPORTANCE_DEFINITIONS
 from .importance import weight_importance
 from .overview import add_overview, experiment_metadata, guided_search
+from .ranking import ranking_agreement, rung_table
 from .report import Report, check_out_dir
-from .sensitivity import INDEX_DEFINITIONS, evaluated_budgets, metric_mode, ranking_agreement, rung_table, sensitivity_indices, trial_values
+from .sensitivity import sensitivity_indices
 from .tidy import Location, final_rows, load_experiment
 
 log = logging.getLogger(__name__)

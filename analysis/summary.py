@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .core.frame import metric_mode
 from .tidy import final_rows
 
 CONFIDENCE = 0.95
@@ -54,8 +55,8 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = ("mig", "recon_bce"
 
 def noise_note(table: pd.DataFrame, modes: dict[str, str] | None = None) -> list[str]:
     """One line per metric of `summarize`'s table: the best row, and the rows whose 95% intervals
-    overlap its own (within seed noise of it). `modes`: metric -> "max" or "min" (default: recon_*
-    and loss/* are minimised, the rest maximised)."""
+    overlap its own (within seed noise of it). `modes`: metric -> "max" or "min" (default: the
+    metric's direction in `trainables.metric_registry`)."""
     lines = []
     label_columns = [c for c in table.columns if not c.endswith((" mean", " std", " low", " high")) and c not in ("trials", "statuses")]
     for metric in [c.removesuffix(" mean") for c in table.columns if c.endswith(" mean")]:
@@ -63,7 +64,7 @@ def noise_note(table: pd.DataFrame, modes: dict[str, str] | None = None) -> list
         if rows.empty:
             lines.append(f"{metric}: no row has two finite seeds, so no interval")
             continue
-        mode = (modes or {}).get(metric, "min" if metric.startswith(("recon_", "loss/")) else "max")
+        mode = (modes or {}).get(metric) or metric_mode(metric)
         best = rows[f"{metric} mean"].idxmax() if mode == "max" else rows[f"{metric} mean"].idxmin()
         overlap = rows[(rows[f"{metric} low"] <= rows.loc[best, f"{metric} high"]) & (rows[f"{metric} high"] >= rows.loc[best, f"{metric} low"])]
         name = lambda i: " ".join(f"{table.loc[i, c]:.4g}" if isinstance(table.loc[i, c], float) else str(table.loc[i, c]) for c in label_columns)

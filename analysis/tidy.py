@@ -31,9 +31,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.fs as pafs
 
+from .core.frame import REQUIRED_COLUMNS
+
 log = logging.getLogger(__name__)
 
-STATUSES = ("finished", "early_stopped", "diverged", "error", "unfinished")
 
 TUNE_BOOKKEEPING = (
     "config", "date", "timestamp", "pid", "hostname", "node_ip", "time_since_restore",
@@ -149,7 +150,7 @@ def _read_tidy_file(location: Location) -> pd.DataFrame:
     path = posixpath.join(location.path, TIDY_FILE)
     with location.filesystem.open_input_stream(path) as stream:
         frame = pd.read_csv(stream)
-    missing = [c for c in ("trial_id", "status", "epoch", "config/method", "config/weighting", "config/seed") if c not in frame.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise ExperimentError(f"{location.shown}/{TIDY_FILE} lacks the column(s) {missing}: not a tidy table of this project")
     if "experiment" not in frame.columns:

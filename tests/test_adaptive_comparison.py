@@ -9,14 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.adaptive import (
-    DEFINITIONS,
-    adaptive_weight_name,
-    compare_fixed_adaptive,
-    hypervolume,
-    pareto_front,
-    tradeoff_by_mode,
-)
+from analysis.adaptive import adaptive_weight_name, compare_fixed_adaptive
+from analysis.glossary import COMPARISON_DEFINITIONS as DEFINITIONS
+from analysis.tradeoff import hypervolume, pareto_front, tradeoff_by_mode
 
 # a log grid as the study writes it, float noise included
 STARTS = (2.0, 5.848035476425733, 17.099759466766965, 50.000000000000014)
@@ -211,7 +206,7 @@ def test_no_shared_starts_lists_each_mode():
 
 
 def test_unknown_metric_is_named():
-    with pytest.raises(ValueError, match=r"metric 'sap' is not a column.*'mig'"):
+    with pytest.raises(ValueError, match=r"unknown metric 'sap'.*metric columns.*'mig'"):
         compare_fixed_adaptive(tidy_frame(depends_on_start_unless_adaptive), "sap")
 
 

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.core.budgets import default_budgets, evaluated_budgets
+from analysis.glossary import INDEX_DEFINITIONS
 from analysis.importance import weight_importance
-from analysis.sensitivity import (
-    INDEX_COLUMNS, INDEX_DEFINITIONS, default_budgets, ranking_agreement, robust_fraction, rung_table,
-    sensitivity_indices,
-)
+from analysis.ranking import ranking_agreement, rung_table
+from analysis.response import robust_fraction
+from analysis.sensitivity import INDEX_COLUMNS, sensitivity_indices
 
 GAMMAS = (1.0, 10.0, 100.0, 1000.0)
 
@@ -295,7 +296,6 @@ def test_inputs_are_validated_with_clear_errors():
 
 
 def test_evaluated_budgets_are_the_epochs_with_a_metric():
-    from analysis.sensitivity import evaluated_budgets
 
     rows = []
     for trial, (method, seed) in enumerate([("a", 0), ("a", 1), ("b", 0)]):

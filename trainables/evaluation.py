@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .datasets import ImageSet
+from .metric_registry import EVAL_KEYS
 from .methods import Method
 from .metrics import (
     MetricInputError, beta_vae_score, clustering_scores, dci, factor_vae_score, gaussian_information, kmeans_clusters,
@@ -34,11 +35,6 @@ from .metrics import (
 log = logging.getLogger(__name__)
 
 METRIC_SEED = 0
-EVAL_KEYS = (
-    "recon_mse", "recon_bce", "cluster_acc", "cluster_nmi", "cluster_ari", "probe_acc", "mig", "sap",
-    "dci_disentanglement", "dci_completeness", "dci_informativeness", "dci_informativeness_train",
-    "factor_vae_score", "beta_vae_score", "mi_x_y", "mi_x_z", "tc",
-)
 
 
 def fit_score_split(n: int) -> tuple[np.ndarray, np.ndarray]:

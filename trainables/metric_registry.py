@@ -1,0 +1,62 @@
+"""Every evaluation metric a trial reports, declared once: its name, which direction is better,
+its family, and the words a report uses for it.
+
+Trials report these keys (`trainables.evaluation`), specs accept them as the search metric (and
+take the search direction from here when a spec gives none), and the analysis reads the
+direction and label from here. A new metric is one line in `METRICS` plus its code in
+`trainables/metrics/`. Training signals (losses, weights, critic accuracies) are not metrics
+here; `direction_of` treats `loss/...` as minimised and the rest as maximised.
+
+No torch or sklearn imports: the analysis and the spec validator import this cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Direction = Literal["max", "min"]
+DIRECTIONS: tuple[Direction, ...] = ("max", "min")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    direction: Direction
+    family: str
+    label: str  # a report's column header
+    meaning: str  # one sentence for a report's glossary
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("recon_mse", "min", "reconstruction", "reconstruction (squared error)", "Summed squared error per image between the image and its reconstruction."),
+    Metric("recon_bce", "min", "reconstruction", "reconstruction (nats)", "Bernoulli negative log-likelihood per image of the reconstruction (nats)."),
+    Metric("cluster_acc", "max", "clustering", "clustering accuracy", "Share of images whose cluster, mapped to a class (Hungarian or many-to-one), is their class."),
+    Metric("cluster_nmi", "max", "clustering", "clustering NMI", "Normalised mutual information between clusters and classes."),
+    Metric("cluster_ari", "max", "clustering", "clustering ARI", "Adjusted Rand index between clusters and classes."),
+    Metric("probe_acc", "max", "clustering", "linear probe accuracy", "Accuracy of a logistic regression from the code to the class, on held-out codes."),
+    Metric("mig", "max", "disentanglement", "MIG", "Mutual information gap (Chen et al. 2018): per factor, the gap between the two latents most informative about it, normalised by its entropy."),
+    Metric("sap", "max", "disentanglement", "SAP", "Separated attribute predictability (Kumar et al. 2018)."),
+    Metric("dci_disentanglement", "max", "disentanglement", "DCI disentanglement", "How far each latent predicts a single factor (Eastwood & Williams 2018)."),
+    Metric("dci_completeness", "max", "disentanglement", "DCI completeness", "How far each factor is predicted by a single latent."),
+    Metric("dci_informativeness", "max", "disentanglement", "DCI informativeness", "Held-out accuracy of predicting the factors from the code."),
+    Metric("dci_informativeness_train", "max", "disentanglement", "DCI informativeness (fit set)", "Accuracy of the same predictors on the codes they were fitted to."),
+    Metric("factor_vae_score", "max", "disentanglement", "FactorVAE score", "Majority-vote accuracy of naming the fixed factor from the least-varying latent (Kim & Mnih 2018)."),
+    Metric("beta_vae_score", "max", "disentanglement", "BetaVAE score", "Accuracy of a linear classifier naming the fixed factor from latent differences (Higgins et al. 2017)."),
+    Metric("mi_x_y", "max", "information", "I(x;y) (nats)", "Mutual information between images and the categorical code."),
+    Metric("mi_x_z", "max", "information", "I(x;z) (nats)", "Mutual information between images and the continuous code, summed over latents."),
+    Metric("tc", "min", "information", "total correlation (nats)", "Total correlation of the aggregate posterior: dependence between the latents."),
+)}
+EVAL_KEYS: tuple[str, ...] = tuple(METRICS)
+
+
+def direction_of(name: str) -> Direction:
+    """Which way is better for a reported key: the registry's direction; losses are minimised, anything else maximised."""
+    if name in METRICS:
+        return METRICS[name].direction
+    return "min" if name.startswith("loss/") else "max"
+
+
+def label_of(name: str) -> str:
+    """The words a report shows for a key: the registry's label, else the key itself."""
+    return METRICS[name].label if name in METRICS else name
