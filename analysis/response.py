@@ -25,7 +25,8 @@ def response_range(means: np.ndarray) -> np.ndarray:
 
 def response_iqr(means: np.ndarray) -> np.ndarray:
     """Robust spread of the response: interquartile range of the seed-means across weight values."""
-    upper, lower = np.nanpercentile(means, [75, 25], axis=-1)
+    quantiles = np.nanpercentile if np.isnan(means).any() else np.percentile  # nanpercentile loops over rows in Python
+    upper, lower = quantiles(means, [75, 25], axis=-1)
     return upper - lower
 
 
@@ -101,19 +102,19 @@ class WeightResponse:
         own = canonical_weights(trials[weight])
         values = np.unique(own)
         weight_values = pd.DataFrame({w: canonical_weights(trials[w]) for w in weights})
-        settings = weight_values.astype(str).agg("|".join, axis=1)
+        settings = weight_values.groupby(weights, sort=True, dropna=False).ngroup().to_numpy()  # one code per setting of all weights
         finite = np.isfinite(trials["value"].to_numpy(dtype=float))
         diverged = trials["diverged"].to_numpy(dtype=bool)
         cells, cell_seeds, cell_value, cell_weights = [], [], [], []
-        seeds_column = trials["seed"].to_numpy()
-        for _, rows in pd.Series(np.arange(len(trials))).groupby(settings.to_numpy()):
-            kept = rows.to_numpy()[finite[rows.to_numpy()]]
+        seeds_column, metric, setting_values = trials["seed"].to_numpy(), trials["value"].to_numpy(dtype=float), weight_values.to_numpy()
+        for setting in np.unique(settings):
+            kept = np.flatnonzero((settings == setting) & finite)
             if len(kept):
                 kept = kept[np.argsort(seeds_column[kept], kind="stable")]
-                cells.append(trials["value"].to_numpy(dtype=float)[kept])
+                cells.append(metric[kept])
                 cell_seeds.append(tuple(seeds_column[kept].tolist()))
                 cell_value.append(int(np.searchsorted(values, own[kept[0]])))
-                cell_weights.append(weight_values.to_numpy()[kept[0]])
+                cell_weights.append(setting_values[kept[0]])
         at = [own == v for v in values]
         seeds = trials["seed"].to_numpy()
         return cls(

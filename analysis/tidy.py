@@ -111,7 +111,20 @@ def _trial_status(rows: list[dict], config: dict, has_error_file: bool, tune_sta
     return "unfinished"
 
 
-def _read_trial(location: Location, trial_path: str, tune_status: str) -> pd.DataFrame:
+def _flat_config(config: dict, prefix: str = "config/") -> dict:
+    """The trial config as `config/...` keys, nested dicts joined by '/' (as pandas.json_normalize does)."""
+    flat: dict = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat_config(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _read_trial(location: Location, trial_path: str, tune_status: str) -> list[dict]:
+    """The tidy rows of one trial directory, as records: one frame is built for all trials at once
+    (a DataFrame per trial cost 15 ms, most of a 10,000-trial load)."""
     name = posixpath.basename(trial_path)
     files = {info.base_name for info in location.listing(trial_path)}
     config = json.loads(location.read_text(posixpath.join(trial_path, "params.json")))
@@ -120,26 +133,27 @@ def _read_trial(location: Location, trial_path: str, tune_status: str) -> pd.Dat
     rows = []
     if "result.json" in files:
         rows = [json.loads(line) for line in location.read_text(posixpath.join(trial_path, "result.json")).splitlines() if line.strip()]
+        if not all(isinstance(row, dict) for row in rows):
+            raise ValueError("result.json holds a line that is not a JSON object")
     status = _trial_status(rows, config, "error.txt" in files, tune_status)
     trial_id = rows[0].get("trial_id", name) if rows else name
-    flat_config = pd.json_normalize(config, sep="/").add_prefix("config/")
-    if not rows:  # a trial that never reported still counts as an outcome
-        frame = flat_config.assign(trial_id=trial_id, status=status, epoch=0)
-    else:
-        metrics = pd.DataFrame(rows).drop(columns=[c for c in TUNE_BOOKKEEPING if c in rows[0]], errors="ignore")
-        # `epoch` is Tune's training_iteration (one step = one epoch); a reported key of that name would clash
-        metrics = metrics.drop(columns=["epoch"], errors="ignore").rename(columns={"training_iteration": "epoch"}).drop(columns=["trial_id"], errors="ignore")
-        if "epoch" in metrics.columns:
-            # a trial restored from a checkpoint reports again the epochs after it: the later report stands
-            metrics = metrics.drop_duplicates(subset="epoch", keep="last").reset_index(drop=True)
-        frame = pd.concat([flat_config.loc[flat_config.index.repeat(len(metrics))].reset_index(drop=True), metrics], axis=1)
-        frame.insert(0, "trial_id", trial_id)
-        frame.insert(1, "status", status)
+    common = {"trial_id": trial_id, "status": status, **_flat_config(config)}
+    tail = {}
     if "error.txt" in files:  # Tune's traceback, text: its last line names the exception
         lines = [line for line in location.read_text(posixpath.join(trial_path, "error.txt")).splitlines() if line.strip()]
-        frame["error"] = lines[-1].strip() if lines else "error"
-    frame["trial_dir"] = name
-    return frame
+        tail["error"] = lines[-1].strip() if lines else "error"
+    tail["trial_dir"] = name
+    if not rows:  # a trial that never reported still counts as an outcome
+        return [common | {"epoch": 0} | tail]
+    by_epoch: dict = {}
+    for row in rows:
+        # `epoch` is Tune's training_iteration (one step = one epoch); a reported key of that name would clash
+        metrics = {k: v for k, v in row.items() if k not in TUNE_BOOKKEEPING and k not in ("epoch", "trial_id", "training_iteration")}
+        epoch = row.get("training_iteration")
+        # a trial restored from a checkpoint reports again the epochs after it: the later report stands
+        by_epoch.pop(epoch, None)
+        by_epoch[epoch] = common | {"epoch": epoch} | metrics | tail
+    return list(by_epoch.values())
 
 
 TIDY_FILE = "tidy.csv"
@@ -191,18 +205,17 @@ def load_experiment(*paths: str | Path) -> pd.DataFrame:
             continue
         if not trial_paths:
             raise ExperimentError(f"{location.shown} holds no trial directories (params.json) and no {TIDY_FILE}: not a Tune experiment of this project")
-        states = _tune_states(location, entries)
+        states, records = _tune_states(location, entries), []
         experiment = posixpath.basename(location.path)
         for trial_path in sorted(trial_paths):
             name = posixpath.basename(trial_path)
             try:
-                frame = _read_trial(location, trial_path, states.get(name, ""))
+                records += [{"experiment": experiment} | row for row in _read_trial(location, trial_path, states.get(name, ""))]
             except (OSError, ValueError, TypeError) as error:
                 log.warning("skipping damaged trial directory %s: %s", trial_path, error)
                 skipped.append((trial_path, str(error)))
-                continue
-            frame.insert(0, "experiment", experiment)
-            frames.append(frame)
+        if records:
+            frames.append(pd.DataFrame.from_records(records))
     if not frames:
         raise ExperimentError(f"no readable trial in {', '.join(map(str, paths))}; skipped: {skipped}")
     frame = pd.concat(frames, ignore_index=True)

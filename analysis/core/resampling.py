@@ -127,13 +127,21 @@ def no_effect_pvalue(
     fitted = y.mean() + reduced @ (reduced.T @ (y - y.mean()))
     residuals = y - fitted
     sizes = np.cumsum([len(g) for g in groups])[:-1]
+    # A permuted response is r_p + fitted, and r_p has the sum and sum of squares of the residuals,
+    # so every quantity of the statistic is linear in r_p: one product with [full | reduced | fitted - mean]
+    # per block (the bases are centred, so they ignore the mean), no (resamples x trials) temporaries.
+    offset = fitted - y.mean() - residuals.mean()
+    projections = np.column_stack([full, reduced, offset])
+    rows = np.split(projections, sizes)
+    constant = np.concatenate([offset @ full, offset @ reduced, [offset @ offset]])
+    fixed_ss = float((residuals**2).sum())  # sum of squares of r_p, whatever the permutation
+    k_full = full.shape[1]
 
     def statistic(*parts: np.ndarray, axis: int = -1) -> np.ndarray:
-        permuted = np.concatenate([np.moveaxis(p, axis, -1) for p in parts], axis=-1) + fitted
-        centred = permuted - permuted.mean(axis=-1, keepdims=True)
-        total = (centred**2).sum(axis=-1)
-        explained_full = ((centred @ full) ** 2).sum(axis=-1)
-        explained_reduced = ((centred @ reduced) ** 2).sum(axis=-1)
+        products = sum(np.moveaxis(p, axis, -1) @ m for p, m in zip(parts, rows)) + constant
+        explained_full = (products[..., :k_full] ** 2).sum(axis=-1)
+        explained_reduced = (products[..., k_full:-1] ** 2).sum(axis=-1)
+        total = fixed_ss + 2 * (products[..., -1] - constant[-1]) + constant[-1]
         left = np.maximum(total - explained_full, 1e-12 * total)
         with np.errstate(invalid="ignore", divide="ignore"):
             # rounded, so that values equal in exact arithmetic tie (a flat response: 0 in every permutation)
