@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from trainables.metric_registry import label_of
+
 from . import figures
 from .adaptive import compare_fixed_adaptive
 from .calibration import calibrate
@@ -15,6 +17,7 @@ from .glossary import COMPARISON_DEFINITIONS as DEFINITIONS
 from .overview import add_overview, experiment_metadata
 from .report import Report, check_out_dir
 from .tidy import final_rows, load_experiment
+from .verdicts import comparison_verdict
 
 # metrics compared when present, the first present one in full (figures), the rest as a table
 COMPARED_METRICS = ("mig", "factor_vae_score", "dci_disentanglement", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "recon_bce")
@@ -35,7 +38,7 @@ def _metrics(tidy: pd.DataFrame, requested: list[str] | None) -> list[str]:
     return [m for m in COMPARED_METRICS if m in final.columns and final[m].notna().any()]
 
 
-def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | None = None, method: str | None = None) -> dict[str, Path]:
+def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | None = None, method: str | None = None) -> dict[str, Path | list[str]]:
     """Load the experiments, compare fixed with adaptive weighting, write the report into `out`."""
     check_out_dir(out)
     tidy = load_experiment(*paths)
@@ -52,52 +55,61 @@ def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | Non
     if not chosen:
         raise ValueError("none of the compared metrics has values in these experiments")
 
+    primary = chosen[0]
+    results = {name: compare_fixed_adaptive(tidy[tidy["config/method"] == name], primary, method=name) for name in candidates}
+    calibrations = {name: _calibration(tidy[tidy["config/method"] == name], results[name]["weight"]) for name in candidates}
+
     report = Report("Fixed vs adaptive weighting")
+    report.verdict(f"Is adaptive weighting less sensitive to the starting weight? ({label_of(primary)})",
+                   [comparison_verdict(results[name], calibrations[name].get("in_band") if isinstance(calibrations[name], dict) else None)
+                    for name in candidates])
     report.text(
         "Does the adaptive controller (seed 002: the driven weight follows the discriminator's accuracy) make a method "
         "less sensitive to its starting weight than fixing the weight? Each method below was run both ways from the "
-        "same starting weights and seeds; the figures are at each trial's final epoch."
+        "same starting weights and seeds; the figures are at each trial's final epoch. A spread ratio below 1 means the "
+        "final metric moves less with the starting weight under adaptive weighting."
     )
-    add_overview(report, tidy, metadata)
     for name in candidates:
-        rows = tidy[tidy["config/method"] == name]
-        _method_section(report, rows, name, chosen)
+        _method_section(report, tidy[tidy["config/method"] == name], name, chosen, results[name], calibrations[name])
+    add_overview(report, tidy, metadata)
     report.heading("What the quantities mean")
     report.definitions(DEFINITIONS)
     return report.write(out)
 
 
-def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: list[str]) -> None:
-    primary = metrics[0]
-    result = compare_fixed_adaptive(rows, primary, method=method)
-    weight = result["weight"]
-    report.heading(f"{method}: {weight} fixed vs adaptive")
-    better = "higher" if result["mode"] == "max" else "lower"
-    low, high = result["spread_ratio_ci_low"], result["spread_ratio_ci_high"]
-    interval = (f"95% BCa bootstrap interval {low:.3g} to {high:.3g}" if pd.notna(low) and pd.notna(high)
-                else "no interval: fewer than 3 seeds per starting weight")
-    report.text(
-        f"Primary metric {primary} ({better} is better). Spread across starting weights, adaptive / fixed: "
-        f"{result['spread_ratio']:.3g} ({interval}); "
-        f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.3g}. "
-        f"Adaptive {weight} convergence ratio {result['convergence_ratio_adaptive']:.3g} (0: all starts end at one value; 1: they stay apart)."
-    )
-    _controller_section(report, rows, method, weight)
-    report.table(f"{method}-counts", result["counts"].drop(columns=["start_values", "seed_values"], errors="ignore"), caption="trials analysed per mode")
-    report.table(f"{method}-{primary}-per-start", result["per_start"], caption=f"final {primary} per starting {weight} (over seeds)")
-    report.table(f"{method}-{primary}-spread", result["spread"], caption=f"spread of the final {primary} across starting weights")
-    report.table(f"{method}-{primary}-tests", result["equal_spread_tests"], caption="tests of equal spread against fixed weighting")
-    report.table(f"{method}-convergence", result["convergence"], caption=f"does the adaptive {weight} forget its start?")
+def _calibration(rows: pd.DataFrame, weight: str) -> dict[str, pd.DataFrame] | str:
+    """The controller's calibration (`analysis.calibration`), or why it cannot be made here."""
+    try:
+        return calibrate(rows, weight)
+    except ValueError as error:
+        return str(error)
 
+
+def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: list[str], result: dict,
+                    calibration: dict[str, pd.DataFrame] | str) -> None:
+    primary, weight = metrics[0], result["weight"]
+    report.heading(f"{method}: {weight} fixed vs adaptive")
     final = final_rows(rows)
     final = final[final["status"] == "finished"]
     report.figure(f"{method}-{primary}-by-start", figures.sensitivity_curves(final, primary, method),
-                  caption=f"{method}: final {primary} against the starting {weight}, fixed and adaptive")
+                  caption=f"{method}: final {label_of(primary)} against the starting {weight}, fixed and adaptive")
     report.figure(f"{method}-{weight}-trajectories", figures.weight_trajectories(rows, method, weight),
                   caption=f"{method}: {weight} over epochs; fixed runs are flat lines, adaptive ones move")
     if result.get("tradeoff_x") and len(result["front"]):
         report.figure(f"{method}-tradeoff", figures.tradeoff_scatter(final, result["tradeoff_x"], result["tradeoff_y"], result["front"]),
                       caption=f"{method}: {result['tradeoff_x']} vs {result['tradeoff_y']} per trial, with the joint Pareto front")
+    better = "higher" if result["mode"] == "max" else "lower"
+    report.text(
+        f"Primary metric {label_of(primary)} ({better} is better). Adaptive {weight} convergence ratio "
+        f"{result['convergence_ratio_adaptive']:.3g} (0: all starts end at one value; 1: they stay apart)."
+    )
+    _controller_section(report, method, calibration)
+    report.table(f"{method}-counts", result["counts"].drop(columns=["start_values", "seed_values"], errors="ignore"), caption="trials analysed per mode")
+    report.table(f"{method}-{primary}-per-start", result["per_start"], caption=f"final {primary} per starting {weight} (over seeds)")
+    report.table(f"{method}-{primary}-spread", result["spread"], caption=f"spread of the final {primary} across starting weights")
+    report.table(f"{method}-{primary}-tests", result["equal_spread_tests"], caption="tests of equal spread against fixed weighting")
+    report.table(f"{method}-convergence", result["convergence"], caption=f"does the adaptive {weight} forget its start?")
+    if result.get("tradeoff_x") and len(result["front"]):
         report.table(f"{method}-tradeoff", result["tradeoff"], caption="each mode's share of the joint Pareto front and its hypervolume")
 
     others = []
@@ -123,20 +135,18 @@ def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: li
         report.table(f"{method}-other-metrics", pd.DataFrame(others), caption="the same comparison for the other metrics (adaptive / fixed spread across starts)")
 
 
-def _controller_section(report: Report, rows: pd.DataFrame, method: str, weight: str) -> None:
+def _controller_section(report: Report, method: str, calibration: dict[str, pd.DataFrame] | str) -> None:
     """Could the controller act here? Accuracy reached per fixed weight, its band, time in band."""
-    try:
-        result = calibrate(rows, weight)
-    except ValueError as error:
-        report.text(f"Calibration of the controller: not possible here ({error}).")
+    if isinstance(calibration, str):
+        report.text(f"Calibration of the controller: not possible here ({calibration}).")
         return
-    bands = "; ".join(f"band {r.band}: {r.reachable}" for r in result["bands"].itertuples())
-    in_band = result.get("in_band")
+    bands = "; ".join(f"band {r.band}: {r.reachable}" for r in calibration["bands"].itertuples())
+    in_band = calibration.get("in_band")
     share = (f" Adaptive trials spent {in_band['in_band_mean'].min():.0%}-{in_band['in_band_mean'].max():.0%} of their steps "
              "inside the band (mean per starting weight)." if in_band is not None else
              " These trials do not report their time in band (made before it was measured).")
     report.text(f"Could the controller act? Discriminator accuracy over the second half of the fixed runs spans "
-                f"{result['bands']['accuracy_range'].iloc[0]}; {bands}.{share}")
-    report.table(f"{method}-calibration", result["accuracy"], caption=f"discriminator accuracy reached at each fixed {weight} (late epochs, over seeds)")
+                f"{calibration['bands']['accuracy_range'].iloc[0]}; {bands}.{share}")
+    report.table(f"{method}-calibration", calibration["accuracy"], caption="discriminator accuracy reached at each fixed weight (late epochs, over seeds)")
     if in_band is not None:
         report.table(f"{method}-time-in-band", in_band, caption="share of steps with the discriminator's accuracy inside the controller's band")

@@ -17,11 +17,11 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from trainables.metric_registry import label_of
+
+from .core.frame import weight_columns
+
 sns.set_theme(style="whitegrid", context="notebook")
-
-
-def weight_columns(frame: pd.DataFrame) -> list[str]:
-    return sorted(c for c in frame.columns if c.startswith("config/weights/") and frame[c].notna().any())
 
 
 def _short(column: str) -> str:
@@ -31,7 +31,7 @@ def _short(column: str) -> str:
 def sensitivity_curves(trials: pd.DataFrame, metric: str, method: str) -> Figure:
     """Metric against each weight of a method on a log axis: the seed mean as a line, the seeds' range as a band, one panel per weight, one line per weighting mode."""
     rows = trials[trials["config/method"] == method]
-    weights = [c for c in weight_columns(rows)]
+    weights = [c for c in weight_columns(rows, present=True)]
     panels = max(len(weights), 1)
     fig, axes = plt.subplots(1, panels, figsize=(max(6.0, 4.5 * panels), 3.8), squeeze=False)
     for ax, weight in zip(axes[0], weights):
@@ -41,9 +41,9 @@ def sensitivity_curves(trials: pd.DataFrame, metric: str, method: str) -> Figure
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{_short(weight)} (start)")
-        ax.set_ylabel(metric)
+        ax.set_ylabel(label_of(metric))
         ax.legend(title="weighting", fontsize=8)
-    fig.suptitle(f"{method}: {metric} (line: seed mean, band: seed range)", fontsize=10)
+    fig.suptitle(f"{method}: {label_of(metric)} (line: seed mean, band: seed range)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -56,7 +56,7 @@ def weight_pair_heatmap(trials: pd.DataFrame, metric: str, method: str, first: s
     sns.heatmap(table.sort_index(ascending=False), annot=True, fmt=".3g", cmap="viridis", ax=ax, cbar_kws={"label": metric})
     ax.set_xlabel(_short(first))
     ax.set_ylabel(_short(second))
-    ax.set_title(f"{method}: seed-mean {metric}", fontsize=10)
+    ax.set_title(f"{method}: seed-mean {label_of(metric)}", fontsize=10)
     fig.tight_layout()
     return fig
 

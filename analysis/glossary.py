@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from trainables.metric_registry import METRICS
+
 INDEX_DEFINITIONS: dict[str, str] = {
     # columns
     "method": "The representation-learning method the trials trained.",
@@ -91,3 +93,36 @@ COMPARISON_DEFINITIONS: dict[str, str] = {
     "share_on_front": "Share of the mode's trials (with both trade-off metrics) that lie on the joint Pareto front.",
     "hypervolume": "Area dominated by the mode's own Pareto front up to a reference point made of the worst value of each trade-off metric over all modes' analysed trials (in the metrics' units; larger is better).",
 }
+
+
+# column headers as a reader sees them in a report (the CSV files keep the short names)
+HEADERS: dict[str, str] = {
+    "weighting": "weighting", "weight_value": "weight value", "ci_low": "95% low", "ci_high": "95% high",
+    "n_trials": "trials", "n_diverged": "diverged", "n_seeds": "seeds", "n_values": "weight values",
+    "range_rel": "relative range", "iqr_rel": "relative IQR", "iqr": "IQR", "weight_share": "weight's share of variance",
+    "seed_share": "seeds' share of variance", "robust_fraction": "robust fraction", "main_effect": "main effect",
+    "total_effect": "total effect", "no_effect_p": "p (no effect)", "final_budget": "final budget", "p_value": "p",
+    "spearman": "Spearman rho", "excluded_status": "left out: status", "excluded_missing_metric": "left out: no metric",
+    "excluded_not_shared": "left out: start or seed not shared", "start_mean": "seed-mean", "start_means_std": "std of start means",
+    "start_means_range": "range of start means", "pooled_std": "pooled std", "pooled_range": "pooled range", "pooled_mean": "pooled mean",
+    "best_start": "best start", "best_start_mean": "best start's mean", "spread_ratio": "spread ratio",
+    "spread_ratio_ci_low": "95% low", "spread_ratio_ci_high": "95% high", "brown_forsythe_p": "Brown-Forsythe p",
+    "log_spread_start": "log spread at start", "log_spread_first_epoch": "log spread, first epoch",
+    "log_spread_last_epoch": "log spread, last epoch", "convergence_ratio": "convergence ratio",
+    "convergence_ratio_epoch1": "convergence ratio vs epoch 1", "final_weight_geomean": "final weight (geometric mean)",
+    "final_weight_min": "final weight min", "final_weight_max": "final weight max", "trials_with_both": "trials with both metrics",
+    "on_front": "on the front", "share_on_front": "share on the front", "reference_x": "reference x", "reference_y": "reference y",
+    "in_band_mean": "time in band (mean)", "in_band_min": "time in band (min)", "in_band_max": "time in band (max)",
+    "accuracy_mean": "accuracy (mean)", "accuracy_min": "accuracy (min)", "accuracy_max": "accuracy (max)",
+    "accuracy_range": "accuracy range", "max divergence rate": "max divergence rate",
+}
+
+
+def header(column: object) -> str:
+    """A column's header for readers: the glossary's words, a metric's label, else the name with spaces."""
+    name = str(column)
+    if name in HEADERS:
+        return HEADERS[name]
+    if name in METRICS:
+        return METRICS[name].label
+    return name.removeprefix("config/weights/").removeprefix("config/").replace("_", " ")

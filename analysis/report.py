@@ -16,11 +16,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .glossary import header
+
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
-h1 { border-bottom: 2px solid #444; } h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; display: block; overflow-x: auto; max-width: 100%; }
-th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; } th { background: #f0f0f0; }
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; }
+h1 { border-bottom: 2px solid #444; margin-top: 0; } h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
+section.verdict { background: #e3f1e5; border-left: 6px solid #2e7d32; padding: 0.3em 1em 0.6em; margin: 0.5em 0 1.5em; }
+section.verdict h2 { border: none; margin: 0.4em 0; } section.verdict li { margin: 0.3em 0; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1em; width: 100%; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; overflow-wrap: anywhere; } th { background: #f0f0f0; }
 td:first-child, th:first-child { text-align: left; }
 figure { margin: 1em 0; } figcaption { font-size: 0.85em; color: #555; }
 img { max-width: 100%; } img.pixels { image-rendering: pixelated; min-width: 320px; }
@@ -59,7 +63,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 @dataclass
 class Block:
-    kind: str  # heading, text, note, table, figure, definitions
+    kind: str  # verdict, heading, text, note, table, figure, definitions
     content: object
     caption: str = ""
     level: int = 2
@@ -74,6 +78,15 @@ class Report:
     blocks: list[Block] = field(default_factory=list)
     _figures: dict[str, Path | Figure] = field(default_factory=dict)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def verdicts(self) -> list[str]:
+        """The answer's sentences, in order: what `study report` and `study compare` print."""
+        return [line for block in self.blocks if block.kind == "verdict" for line in block.content]
+
+    def verdict(self, heading: str, sentences: list[str]) -> None:
+        """The answer, first on the page: a boxed list of plain sentences."""
+        self.blocks.append(Block("verdict", list(sentences), caption=heading))
 
     def heading(self, text: str, level: int = 2) -> None:
         self.blocks.append(Block("heading", text, level=level))
@@ -100,7 +113,7 @@ class Report:
         self._figures[name] = figure
         self.blocks.append(Block("figure", pixels, caption=caption, name=name))
 
-    def write(self, out: str | Path) -> dict[str, Path]:
+    def write(self, out: str | Path) -> dict[str, Path | list[str]]:
         out = Path(out)
         (out / "tables").mkdir(parents=True, exist_ok=True)
         (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -117,12 +130,15 @@ class Report:
                 shutil.copyfile(figure, target)
         (out / "report.md").write_text(self._markdown())
         (out / "report.html").write_text(self._html(out))
-        return {"markdown": out / "report.md", "html": out / "report.html", "tables": out / "tables", "figures": out / "figures"}
+        return {"markdown": out / "report.md", "html": out / "report.html", "tables": out / "tables", "figures": out / "figures",
+                "verdicts": self.verdicts}
 
     def _markdown(self) -> str:
         lines = [f"# {self.title}", ""]
         for block in self.blocks:
-            if block.kind == "heading":
+            if block.kind == "verdict":
+                lines += [f"## {block.caption}", ""] + [f"- **{s}**" for s in block.content] + [""]
+            elif block.kind == "heading":
                 lines += ["#" * block.level + " " + str(block.content), ""]
             elif block.kind == "text":
                 lines += [str(block.content), ""]
@@ -133,7 +149,7 @@ class Report:
             elif block.kind == "table":
                 if block.caption:
                     lines += [f"*{block.caption}* (`tables/{block.name}.csv`)", ""]
-                lines += [markdown_table(block.content), ""]
+                lines += [markdown_table(block.content.rename(columns=header)), ""]
             elif block.kind == "figure":
                 lines += [f"![{block.caption or block.name}](figures/{block.name}.png)", ""]
                 if block.caption:
@@ -144,7 +160,10 @@ class Report:
         parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>",
                  f"<style>{STYLE}</style></head><body><h1>{html.escape(self.title)}</h1>"]
         for block in self.blocks:
-            if block.kind == "heading":
+            if block.kind == "verdict":
+                items = "".join(f"<li>{html.escape(s)}</li>" for s in block.content)
+                parts.append(f"<section class='verdict'><h2>{html.escape(block.caption)}</h2><ul>{items}</ul></section>")
+            elif block.kind == "heading":
                 parts.append(f"<h{block.level}>{html.escape(str(block.content))}</h{block.level}>")
             elif block.kind == "text":
                 parts.append(f"<p>{html.escape(str(block.content))}</p>")
@@ -155,7 +174,8 @@ class Report:
                 parts.append(f"<dl>{items}</dl>")
             elif block.kind == "table":
                 caption = f"<caption>{html.escape(block.caption)}</caption>" if block.caption else ""
-                body = block.content.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
+                shown = block.content.rename(columns=header)
+                body = shown.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
                 parts.append(body.replace("<thead>", f"{caption}<thead>", 1))
             elif block.kind == "figure":
                 data = base64.b64encode((out / "figures" / f"{block.name}.png").read_bytes()).decode("ascii")

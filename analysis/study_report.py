@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from trainables.metric_registry import label_of
+
 from . import figures
 from .core.budgets import evaluated_budgets, trial_values
-from .core.frame import metric_mode
+from .core.frame import metric_mode, weight_columns
 from .glossary import INDEX_DEFINITIONS
 from .importance import INDEX_DEFINITIONS as IMPORTANCE_DEFINITIONS
 from .importance import weight_importance
@@ -19,20 +21,13 @@ from .ranking import ranking_agreement, rung_table
 from .report import Report, check_out_dir
 from .sensitivity import sensitivity_indices
 from .tidy import Location, final_rows, load_experiment
+from .verdicts import SIGNIFICANCE, effect_verdict, sensitivity_verdicts
 
 log = logging.getLogger(__name__)
 
 REPORTED_METRICS = ("mig", "dci_disentanglement", "factor_vae_score", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "mi_x_y", "recon_bce")
 CORRELATED_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "factor_vae_score", "beta_vae_score", "mi_x_z", "tc", "cluster_acc", "probe_acc", "recon_bce")
 HEADLINE_INDICES = ("range_rel", "weight_share", "main_effect", "total_effect", "robust_fraction", "tunability")
-SIGNIFICANCE = 0.05
-
-
-def effect_verdict(p_value: float) -> str:
-    """What the permutation test supports, in words: never 'insensitive', which no test can show."""
-    if pd.isna(p_value):
-        return ""
-    return f"effect (p = {p_value:.2g})" if p_value < SIGNIFICANCE else f"no detectable effect (p = {p_value:.2g})"
 
 
 def _metrics(tidy: pd.DataFrame, requested: list[str] | None, spec_metrics: list[str]) -> list[str]:
@@ -90,7 +85,28 @@ def _trial_pictures(report: Report, tidy: pd.DataFrame, locations: dict[str, Loc
                               caption=f"{method}, {label} trial by {metric} ({row[metric]:.3g}; {row['config/weighting']}, {weights}, seed {row['config/seed']}): {picture}")
 
 
-def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = None, defaults: dict[str, dict[str, float]] | None = None) -> dict[str, Path]:
+def _curves(report: Report, tidy: pd.DataFrame, chosen: list[str]) -> None:
+    """Per method, the response curves of the first four metrics, and a heat map where two weights vary."""
+    values = {metric: trial_values(tidy, metric) for metric in chosen[:4]}
+    for method in sorted(tidy["config/method"].unique()):
+        report.heading(f"{method}")
+        for metric in chosen[:4]:
+            rows = values[metric][values[metric]["method"] == method].rename(columns={"method": "config/method", "weighting": "config/weighting", "value": metric})
+            if rows[metric].notna().sum() == 0:
+                continue
+            report.figure(f"{method}-{metric}-curves", figures.sensitivity_curves(rows, metric, method),
+                          caption=f"{method}: {label_of(metric)} at epoch {int(rows['budget'].iloc[0])} against each weight (log axis); line: seed mean, band: seed range")
+        of_method = tidy[tidy["config/method"] == method]
+        varied = [c for c in weight_columns(of_method, present=True) if of_method[c].nunique() > 1]
+        if len(varied) >= 2:
+            metric = chosen[0]
+            rows = values[metric][values[metric]["method"] == method].rename(columns={"method": "config/method", "value": metric})
+            report.figure(f"{method}-{metric}-heatmap", figures.weight_pair_heatmap(rows, metric, method, varied[0], varied[1]),
+                          caption=f"{method}: seed-mean {label_of(metric)} over {varied[0]} x {varied[1]}")
+
+
+def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = None,
+                 defaults: dict[str, dict[str, float]] | None = None) -> dict[str, Path | list[str]]:
     """Load the experiments, compute every sensitivity index, draw the figures, write the report into `out`.
 
     `defaults`: each method's default weights ({method: {weight: value}}), for tunability.
@@ -106,28 +122,31 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
         raise ValueError("the experiments report none of the metrics a sensitivity report uses")
     guided = guided_search(metadata)
 
-    report = Report("Sensitivity report")
-    report.text(
-        "How much each method's results depend on its loss weights. Indices are computed per method, weighting mode, "
-        "weight and metric at the budget (epoch) every compared trial reached, with 95% intervals over seeds."
-    )
-    add_overview(report, tidy, metadata)
-    if guided:
-        report.note("Some trials were chosen by a guided sampler (Optuna TPE): it concentrates trials where the metric is good, "
-                    "so spreads, importances and robust fractions from them are biased. Space-filling designs (grid, quasi_random) "
-                    "are the sound basis for sensitivity.")
-
     all_indices, all_importance, all_agreement, all_rungs = [], [], [], []
+    early_stopped = (final_rows(tidy)["status"] == "early_stopped").any()
     for metric in chosen:
-        indices = sensitivity_indices(tidy, metric, defaults=defaults)
-        all_indices.append(indices)
+        all_indices.append(sensitivity_indices(tidy, metric, defaults=defaults))
         all_importance.append(weight_importance(tidy, metric, guided=guided))
         all_agreement.append(ranking_agreement(tidy, metric, budgets=evaluated_budgets(tidy, metric)))
-        if (final_rows(tidy)["status"] == "early_stopped").any():
+        if early_stopped:
             all_rungs.append(rung_table(tidy, metric))
     indices = pd.concat(all_indices, ignore_index=True)
     importance = pd.concat(all_importance, ignore_index=True)
     agreement = pd.concat(all_agreement, ignore_index=True)
+
+    report = Report("Sensitivity report")
+    answer = sensitivity_verdicts(indices, chosen[0]) or [f"No weight was varied among trials with a value of {chosen[0]}: nothing to compare."]
+    report.verdict(f"How much each loss weight moves {label_of(chosen[0])}", answer)
+    report.text(
+        "How much each method's results depend on its loss weights. Indices are computed per method, weighting mode, "
+        "weight and metric at the budget (epoch) every compared trial reached, with 95% intervals over seeds; the verdict "
+        f"is a permutation test of 'this weight has no effect' at the {SIGNIFICANCE:g} level. Other metrics are in the tables below."
+    )
+    if guided:
+        report.note("Some trials were chosen by a guided sampler (Optuna TPE): it concentrates trials where the metric is good, "
+                    "so spreads, importances and robust fractions from them are biased. Space-filling designs (grid, quasi_random) "
+                    "are the sound basis for sensitivity.")
+    _curves(report, tidy, chosen)
 
     report.heading("Sensitivity at a glance")
     report.text("Each cell: the index and its 95% interval (BCa bootstrap over seeds; main and total effects are Sobol' indices of "
@@ -137,23 +156,7 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
                 "value of each); main and total effects are each weight's own.")
     report.table("headline", headline_table(indices), caption="headline indices per method, mode, weight and metric", show_rows=80)
     report.table("indices", indices, caption="every index, per weight value where it applies", show_rows=0)
-
-    for method in sorted(tidy["config/method"].unique()):
-        report.heading(f"{method}")
-        for metric in chosen[:4]:
-            values = trial_values(tidy, metric)
-            rows = values[values["method"] == method].rename(columns={"method": "config/method", "weighting": "config/weighting", "value": metric})
-            if rows[metric].notna().sum() == 0:
-                continue
-            report.figure(f"{method}-{metric}-curves", figures.sensitivity_curves(rows, metric, method),
-                          caption=f"{method}: {metric} at epoch {int(rows['budget'].iloc[0])} against each weight (log axis); line: seed mean, band: seed range")
-        varied = [c for c in figures.weight_columns(final_rows(tidy[tidy["config/method"] == method])) if tidy.loc[tidy["config/method"] == method, c].nunique() > 1]
-        if len(varied) >= 2:
-            metric = chosen[0]
-            values = trial_values(tidy, metric)
-            rows = values[values["method"] == method].rename(columns={"method": "config/method", "value": metric})
-            report.figure(f"{method}-{metric}-heatmap", figures.weight_pair_heatmap(rows, metric, method, varied[0], varied[1]),
-                          caption=f"{method}: seed-mean {metric} over {varied[0]} x {varied[1]}")
+    add_overview(report, tidy, metadata)
 
     report.heading("Which weight matters most")
     if guided:

@@ -32,9 +32,10 @@ def metric_mode(metric: str, mode: str | None = None) -> Direction:
     return chosen
 
 
-def weight_columns(frame: pd.DataFrame) -> list[str]:
-    """The `config/weights/<name>` columns of the frame, sorted."""
-    return sorted(c for c in frame.columns if c.startswith(WEIGHT_PREFIX))
+def weight_columns(frame: pd.DataFrame, present: bool = False) -> list[str]:
+    """The `config/weights/<name>` columns of the frame, sorted; with `present`, only those with a value
+    (a frame of several methods has a column for every method's weights)."""
+    return sorted(c for c in frame.columns if c.startswith(WEIGHT_PREFIX) and (not present or frame[c].notna().any()))
 
 
 def canonical_weights(values: Iterable[float]) -> np.ndarray:
