@@ -58,9 +58,10 @@ def _bands(frame: pd.DataFrame) -> list[tuple[float, float, str]]:
     defaults = ControllerSettings()
     bands = set()
     for _, row in adaptive.iterrows():
-        get = lambda key, default: row.get(f"config/controller/{key}", default) if pd.notna(row.get(f"config/controller/{key}", np.nan)) else default
-        settings = ControllerSettings(target=float(get("target", defaults.target)), window=float(get("window", defaults.window)),
-                                      lower_below=get("lower_below", None), raise_above=get("raise_above", None))
+        given = {key: row.get(f"config/controller/{key}", np.nan) for key in ("target", "window", "lower_below", "raise_above")}
+        given = {key: value for key, value in given.items() if pd.notna(value)}  # a setting the trial did not record: the default
+        settings = ControllerSettings(target=float(given.get("target", defaults.target)), window=float(given.get("window", defaults.window)),
+                                      lower_below=given.get("lower_below"), raise_above=given.get("raise_above"))
         low, high = settings.band(settings.target)
         bands.add((round(low, 6), round(high, 6)))
     if not bands:

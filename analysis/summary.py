@@ -67,6 +67,6 @@ def noise_note(table: pd.DataFrame, modes: dict[str, str] | None = None) -> list
         mode = (modes or {}).get(metric) or metric_mode(metric)
         best = rows[f"{metric} mean"].idxmax() if mode == "max" else rows[f"{metric} mean"].idxmin()
         overlap = rows[(rows[f"{metric} low"] <= rows.loc[best, f"{metric} high"]) & (rows[f"{metric} high"] >= rows.loc[best, f"{metric} low"])]
-        name = lambda i: " ".join(f"{table.loc[i, c]:.4g}" if isinstance(table.loc[i, c], float) else str(table.loc[i, c]) for c in label_columns)
-        lines.append(f"{metric}: best ({mode}) {name(best)}; {len(overlap) - 1} of {len(rows) - 1} other rows within seed noise of it (95% intervals overlap)")
+        best_row = " ".join(f"{table.loc[best, c]:.4g}" if isinstance(table.loc[best, c], float) else str(table.loc[best, c]) for c in label_columns)
+        lines.append(f"{metric}: best ({mode}) {best_row}; {len(overlap) - 1} of {len(rows) - 1} other rows within seed noise of it (95% intervals overlap)")
     return lines

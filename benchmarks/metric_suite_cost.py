@@ -45,7 +45,7 @@ def suite(n: int, rng: np.random.Generator, boosters: tuple[str, ...]) -> list[t
     timed("mig (20 bins)", lambda: mig(code, factors))
     timed("sap (LinearSVC per latent x factor)", lambda: sap(code[fit], factors[fit], code[score], factors[score]))
     for booster in boosters:
-        timed(f"dci ({booster} boosted trees)", lambda: dci(code[fit], factors[fit], code[score], factors[score], booster=booster))
+        timed(f"dci ({booster} boosted trees)", lambda booster=booster: dci(code[fit], factors[fit], code[score], factors[score], booster=booster))
     timed("factor_vae_score (10,000 + 5,000 votes of 64)", lambda: factor_vae_score(code, factors))
     timed("beta_vae_score (10,000 + 5,000 points of 64 pairs)", lambda: beta_vae_score(code, factors))
     timed("mi_x_z + tc (minibatch estimator, batches of 1,000)", lambda: gaussian_information(code, logvar))

@@ -200,6 +200,7 @@ def _report(args: argparse.Namespace) -> int:
     except (ExperimentError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    print("\n".join(["answer:", *(f"- {line}" for line in written["verdicts"]), ""]))
     print(f"report: {written['markdown']}\n        {written['html']}\ntables: {written['tables']}\nfigures: {written['figures']}")
     return 0
 

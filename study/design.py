@@ -11,7 +11,6 @@ in the design itself (Tune's Repeater does not mix with early stopping):
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Any
 
 import optuna
@@ -19,7 +18,7 @@ from scipy.stats import qmc
 
 from trainables.methods import METHODS
 
-from .spec import MethodEntry, StudySpec, WeightRange
+from .spec import MethodEntry, StudySpec
 
 
 PLAN_LINES = 1000  # trials a dry run lists one per line (about 80 kB)
@@ -40,13 +39,8 @@ def _trial_base(spec: StudySpec, entry: MethodEntry, weighting: str) -> dict[str
     }
 
 
-def _swept(entry: MethodEntry) -> dict[str, WeightRange]:
-    """The weights the spec sweeps, in the method's declared order."""
-    return {w.name: entry.weights[w.name] for w in METHODS[entry.name].weights if w.name in entry.weights}
-
-
 def _weight_points(spec: StudySpec, entry: MethodEntry, index: int) -> list[dict[str, float]]:
-    swept = _swept(entry)
+    swept = entry.swept
     defaults = {w.name: w.default for w in METHODS[entry.name].weights}
     if not swept:
         return [defaults]
@@ -56,23 +50,6 @@ def _weight_points(spec: StudySpec, entry: MethodEntry, index: int) -> list[dict
     sampler = qmc.Sobol(d=len(swept), scramble=True, seed=spec.search.seed + index)
     unit = sampler.random(spec.search.samples)
     return [{**defaults, **{name: r.from_unit(u) for (name, r), u in zip(swept.items(), row)}} for row in unit]
-
-
-def planned_trial_count(spec: StudySpec) -> int:
-    """How many trials the spec asks for, counted without building them (a typo can ask for millions)."""
-    if spec.search.kind == "optuna":
-        return int(spec.search.samples or 0)
-    total = 0
-    for entry in spec.methods:
-        swept = _swept(entry)
-        if not swept:
-            points = 1
-        elif spec.search.kind == "grid":
-            points = math.prod(len(r.values) if r.values is not None else r.points for r in swept.values())
-        else:
-            points = int(spec.search.samples or 0)
-        total += points * len(entry.weighting) * len(spec.seeds)
-    return total
 
 
 def trial_configs(spec: StudySpec) -> list[dict[str, Any]]:
@@ -110,7 +87,7 @@ class OptunaSpace:
         modes = entry.weighting
         weighting = trial.suggest_categorical(f"{name}.weighting", modes) if len(modes) > 1 else modes[0]
         weights = {w.name: w.default for w in METHODS[name].weights}
-        for weight, sweep in _swept(entry).items():
+        for weight, sweep in entry.swept.items():
             low, high = sweep.bounds
             weights[weight] = trial.suggest_float(f"{name}.{weight}", low, high, log=sweep.log)
         seed = trial.suggest_categorical("seed", list(self.spec.seeds))
@@ -126,7 +103,7 @@ def describe_plan(spec: StudySpec) -> str:
     if spec.search.kind == "optuna":
         lines.append(f"{spec.search.samples} Optuna TPE trials over:")
         for entry in spec.methods:
-            ranges = ", ".join(f"{w} in [{r.bounds[0]:g}, {r.bounds[1]:g}] ({r.scale})" for w, r in _swept(entry).items())
+            ranges = ", ".join(f"{w} in [{r.bounds[0]:g}, {r.bounds[1]:g}] ({r.scale})" for w, r in entry.swept.items())
             lines.append(f"  {entry.name} ({'/'.join(entry.weighting)}): {ranges or 'defaults'}")
         return "\n".join(lines)
     configs = trial_configs(spec)

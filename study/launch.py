@@ -1,4 +1,4 @@
-"""Build a Tune experiment from a validated spec, run it, and write the tidy table beside it."""
+"""Run (or resume) a study: checks before Ray starts, the experiment's first files, the fit, the tidy table beside it."""
 
 from __future__ import annotations
 
@@ -15,23 +15,18 @@ from pathlib import Path
 import pandas as pd
 import ray
 from ray import tune
-from ray.tune.schedulers import ASHAScheduler
-import optuna
 
 from analysis import load_experiment, summarize
 from analysis.tidy import ExperimentError
 from trainables.datasets import Splits, load_dataset
 from trainables.methods import METHODS
-from trainables.trainable import StudyTrainable
 
 from .experiment_lock import DRIVER_FILE, mark_driver, refuse_live_writer
-from .optuna_search import BudgetAwareOptunaSearch
-from .design import OptunaSpace, trial_configs
-from .planned_search import PlannedSearch
 from .loopback import LOOPBACK_ONLY
 from .spec import SpecError, StudySpec, parse_spec
-from .weight_check import check_spec_weights
 from .storage import DEFAULT_STORAGE, STORAGE_VARIABLE, ExperimentFiles, optuna_storage_url, shown_url, storage_root
+from .tuner import build_tuner, make_trainable
+from .weight_check import check_spec_weights
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +106,7 @@ def check_metric_reported(spec: StudySpec, splits: Splits, methods: list) -> Non
     evaluation keys are always reported."""
     import torch
 
-    from trainables.evaluation import EVAL_KEYS
+    from trainables.metric_registry import EVAL_KEYS
 
     if spec.metric in EVAL_KEYS:
         return
@@ -145,69 +140,6 @@ def load_data(spec: StudySpec) -> Splits:
     return load_dataset(spec.dataset.name, **spec.dataset.options)
 
 
-def make_trainable(spec: StudySpec, splits: Splits):
-    return tune.with_resources(
-        tune.with_parameters(StudyTrainable, splits=splits),
-        {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu},
-    )
-
-
-def build_tuner(spec: StudySpec, splits: Splits, storage: str, name: str, optuna_url: str | None = None) -> tune.Tuner:
-    trainable = make_trainable(spec, splits)
-    if spec.search.kind == "optuna":
-        search = BudgetAwareOptunaSearch(
-            space=OptunaSpace(spec), metric=spec.metric, mode=spec.mode, seed=spec.search.seed,
-            study_name=name, storage=optuna.storages.RDBStorage(url=optuna_url) if optuna_url else None,
-        )
-        num_samples = spec.search.samples
-    else:
-        configs = trial_configs(spec)
-        search = PlannedSearch(configs, metric=spec.metric, mode=spec.mode)
-        num_samples = len(configs)
-    scheduler = None
-    if spec.scheduler.kind == "asha":
-        scheduler = ASHAScheduler(
-            time_attr="training_iteration",
-            max_t=spec.epochs,
-            grace_period=spec.scheduler.grace_period,
-            reduction_factor=spec.scheduler.reduction_factor,
-        )
-    # a column must exist in every trial's config (the reporter looks each one up), so starting
-    # weights are shown only when all methods share them; current weights are metrics anyway
-    weight_sets = [{f"weights/{w.name}" for w in METHODS[entry.name].weights} for entry in spec.methods]
-    weights = sorted(set.intersection(*weight_sets))
-    reporter = tune.CLIReporter(
-        parameter_columns=["method", "weighting", *weights, "seed"],
-        metric_columns=sorted({spec.metric, "recon_bce", "mig", "cluster_acc"}) + ["training_iteration"],
-        max_report_frequency=20,
-        sort_by_metric=False,
-    )
-    return tune.Tuner(
-        trainable,
-        tune_config=tune.TuneConfig(
-            search_alg=search,
-            scheduler=scheduler,
-            metric=spec.metric,
-            mode=spec.mode,
-            num_samples=num_samples,
-            max_concurrent_trials=spec.max_concurrent,
-            reuse_actors=spec.reuse_actors,
-        ),
-        run_config=tune.RunConfig(
-            name=name,
-            storage_path=storage,
-            checkpoint_config=tune.CheckpointConfig(
-                checkpoint_frequency=spec.checkpoint_every, checkpoint_at_end=True, num_to_keep=1
-            ),
-            failure_config=tune.FailureConfig(max_failures=spec.max_failures),
-            # the trials' pictures (trainables.pictures) travel to storage with their checkpoints
-            sync_config=tune.SyncConfig(sync_artifacts=True),
-            progress_reporter=reporter,
-            verbose=1,
-        ),
-    )
-
-
 def run_study(
     spec: StudySpec, address: str | None = None, storage_path: str | None = None, splits: Splits | None = None
 ) -> tuple[str, pd.DataFrame]:
@@ -219,26 +151,20 @@ def run_study(
     splits = splits if splits is not None else load_data(spec)
     storage = choose_storage(spec, storage_path)
     name = f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    files = new_experiment(storage, name)
+    run_info = provenance() | {"started": _now()}
+    clock = time.perf_counter()
+    own_ray = start_ray(address)
     try:
-        files = ExperimentFiles(storage, name)
-    except ExperimentError as error:
-        raise SpecError(f"storage path: {error}") from error
-    if files.exists():
-        raise SpecError(f"{files.path} exists already; nothing was overwritten")
-    optuna_url = None
-    run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-
-    def prepare() -> None:
-        nonlocal optuna_url
-        check_resources(spec)
-        files.create()
-        files.write_text(SPEC_FILE, json.dumps(spec.model_dump(mode="json"), indent=1))
-        if spec.search.kind == "optuna":
-            optuna_url = optuna_storage_url(spec.search.storage, files, DEFAULT_STORAGE)
-            run_info["optuna_storage"] = shown_url(optuna_url)
-        files.write_text(RUN_FILE, json.dumps(run_info, indent=1))  # now, so a killed driver leaves its provenance
-
-    return files.path, _fit(spec, files, address, run_info, prepare, lambda: build_tuner(spec, splits, storage, name, optuna_url))
+        check_resources(spec)  # before anything is written
+        optuna_url = write_first_files(spec, files, run_info)
+        tuner = build_tuner(spec, splits, storage, name, optuna_url)
+        mark_driver(files)
+    except BaseException:
+        stop_ray(own_ray)
+        raise
+    fit_and_release(tuner, files, own_ray, run_info, clock)
+    return files.path, write_tables(files)
 
 
 def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.DataFrame]:
@@ -249,15 +175,97 @@ def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.D
         raise SpecError(f"{files.path} has no Tune experiment state to resume from")
     refuse_live_writer(files)  # before Ray starts
     splits = load_data(spec)
-    run_info = provenance() | {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "resumed": True}
+    run_info = provenance() | {"started": _now(), "resumed": True}
+    clock = time.perf_counter()
+    own_ray = start_ray(address)
+    try:
+        check_resources(spec)
+        tuner = restore_tuner(files, spec, splits)
+        mark_driver(files)
+    except BaseException:
+        stop_ray(own_ray)
+        raise
+    fit_and_release(tuner, files, own_ray, run_info, clock)
+    return files.path, write_tables(files)
 
-    def restore() -> tune.Tuner:
-        try:
-            return tune.Tuner.restore(files.path, trainable=make_trainable(spec, splits), resume_errored=True)
-        except Exception as error:  # Tune's state unreadable: a damaged or foreign experiment
-            raise SpecError(f"cannot resume {files.path}: Tune's experiment state is unreadable ({type(error).__name__}: {error})") from error
 
-    return files.path, _fit(spec, files, address, run_info, lambda: check_resources(spec), restore)
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_experiment(storage: str, name: str) -> ExperimentFiles:
+    """The new experiment's folder, refused if it exists (nothing is overwritten); nothing is written yet."""
+    try:
+        files = ExperimentFiles(storage, name)
+    except ExperimentError as error:
+        raise SpecError(f"storage path: {error}") from error
+    if files.exists():
+        raise SpecError(f"{files.path} exists already; nothing was overwritten")
+    return files
+
+
+def write_first_files(spec: StudySpec, files: ExperimentFiles, run_info: dict) -> str | None:
+    """Create the experiment with its spec and provenance before any trial, so a killed driver leaves both;
+    return the Optuna storage URL (None for a planned design)."""
+    files.create()
+    files.write_text(SPEC_FILE, json.dumps(spec.model_dump(mode="json"), indent=1))
+    optuna_url = None
+    if spec.search.kind == "optuna":
+        optuna_url = optuna_storage_url(spec.search.storage, files, DEFAULT_STORAGE)
+        run_info["optuna_storage"] = shown_url(optuna_url)
+    files.write_text(RUN_FILE, json.dumps(run_info, indent=1))
+    return optuna_url
+
+
+def restore_tuner(files: ExperimentFiles, spec: StudySpec, splits: Splits) -> tune.Tuner:
+    """Tune's tuner of an interrupted experiment, errored trials included."""
+    try:
+        return tune.Tuner.restore(files.path, trainable=make_trainable(spec, splits), resume_errored=True)
+    except Exception as error:  # Tune's state unreadable: a damaged or foreign experiment
+        raise SpecError(f"cannot resume {files.path}: Tune's experiment state is unreadable ({type(error).__name__}: {error})") from error
+
+
+def start_ray(address: str | None) -> bool:
+    """Ray for this run: the caller's if it is up already, else a new connection; True if we started it
+    (then we shut it down, however the run ends)."""
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic table, with the columns build_tuner chooses
+    if ray.is_initialized():
+        return False
+    init_ray(address, log_to_driver=True)
+    return True
+
+
+def stop_ray(own_ray: bool) -> None:
+    if own_ray:
+        ray.shutdown()
+
+
+def fit_and_release(tuner: tune.Tuner, files: ExperimentFiles, own_ray: bool, run_info: dict, clock: float) -> None:
+    """Run the trials; however that ends, stop Ray (if ours) before the driver mark goes, so that no trial of
+    ours still writes once a resume may start, and record the run's provenance with its duration."""
+    try:
+        tuner.fit()
+    finally:
+        stop_ray(own_ray)
+        files.remove(DRIVER_FILE)
+        record_run(files, run_info, clock)
+
+
+def record_run(files: ExperimentFiles, run_info: dict, clock: float) -> None:
+    """Provenance with the duration: a first run's replaces what it wrote at the start, a resume's is appended."""
+    run_info["duration_s"] = round(time.perf_counter() - clock, 1)
+    previous = json.loads(files.read_text(RUN_FILE)) if run_info.get("resumed") and files.has(RUN_FILE) else None
+    record = {**previous, "resumes": [*previous.get("resumes", []), run_info]} if previous else run_info
+    files.write_text(RUN_FILE, json.dumps(record, indent=1))
+
+
+def write_tables(files: ExperimentFiles) -> pd.DataFrame:
+    """The tidy table and its summary beside the trials; return the tidy table."""
+    tidy = load_experiment(files.path)
+    files.write_text("tidy.csv", tidy.to_csv(index=False))
+    files.write_text("summary.csv", summarize(tidy).to_csv(index=False))
+    return tidy
 
 
 def check_resources(spec: StudySpec) -> None:
@@ -286,37 +294,3 @@ def read_saved_spec(files: ExperimentFiles) -> StudySpec:
         return parse_spec(json.loads(files.read_text(SPEC_FILE)), source=f"{files.path}/{SPEC_FILE}")
     except json.JSONDecodeError as error:
         raise SpecError(f"{files.path}/{SPEC_FILE} is not readable JSON: {error}") from error
-
-
-def _fit(spec: StudySpec, files: ExperimentFiles, address: str | None, run_info: dict, prepare, make_tuner) -> pd.DataFrame:
-    """Run (or resume) the Tuner, record provenance, write the tidy table and summary beside the trials.
-
-    `prepare` runs once Ray is up and before any trial: checks against the cluster, first files."""
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic table, with the columns chosen above
-    started = time.perf_counter()
-    started_here = not ray.is_initialized()
-    if started_here:
-        init_ray(address, log_to_driver=True)
-    try:
-        prepare()
-        tuner = make_tuner()
-        mark_driver(files)
-    except BaseException:
-        if started_here:
-            ray.shutdown()
-        raise
-    try:
-        tuner.fit()
-    finally:
-        if started_here:
-            ray.shutdown()
-        files.remove(DRIVER_FILE)
-        run_info["duration_s"] = round(time.perf_counter() - started, 1)
-        previous = json.loads(files.read_text(RUN_FILE)) if run_info.get("resumed") and files.has(RUN_FILE) else None
-        record = {**previous, "resumes": [*previous.get("resumes", []), run_info]} if previous else run_info
-        files.write_text(RUN_FILE, json.dumps(record, indent=1))  # a resumed run appends, the first run's stays
-    tidy = load_experiment(files.path)
-    files.write_text("tidy.csv", tidy.to_csv(index=False))
-    files.write_text("summary.csv", summarize(tidy).to_csv(index=False))
-    return tidy

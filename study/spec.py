@@ -23,7 +23,7 @@ from trainables.datasets.digits import load_sklearn_digits
 from trainables.datasets.dsprites import generate_dsprites, load_dsprites_npz
 from trainables.datasets.stl10 import load_stl10
 from trainables.datasets.torchvision_sets import load_torchvision_set
-from trainables.evaluation import EVAL_KEYS
+from trainables.metric_registry import EVAL_KEYS, direction_of
 from trainables.methods import METHODS
 from trainables.weighting import MODES, ControllerSettings
 
@@ -132,6 +132,11 @@ class MethodEntry(_Strict):
         ControllerSettings(**self.controller)
         return self
 
+    @property
+    def swept(self) -> dict[str, WeightRange]:
+        """The weights this entry sweeps, in the method's declared order (the design's axis order)."""
+        return {w.name: self.weights[w.name] for w in METHODS[self.name].weights if w.name in self.weights}
+
 
 _LOADER_OPTIONS = {
     "dsprites": set(inspect.signature(generate_dsprites).parameters) | set(inspect.signature(load_dsprites_npz).parameters),
@@ -226,7 +231,7 @@ class StudySpec(_Strict):
     search: SearchEntry = SearchEntry()
     scheduler: SchedulerEntry = SchedulerEntry()
     metric: str = "recon_bce"
-    mode: Literal["min", "max"] = "min"
+    mode: Literal["min", "max"]  # without one in the spec: the metric's direction (trainables.metric_registry)
     epochs: int = Field(ge=1)
     batch_size: int = Field(default=64, ge=4)
     eval_every: int = Field(default=1, ge=1)
@@ -247,11 +252,34 @@ class StudySpec(_Strict):
             raise ValueError(f"seeds must be distinct, got {seeds}")
         return seeds
 
+    def planned_trial_count(self) -> int:
+        """How many trials the spec asks for, counted without building them (a typo can ask for millions);
+        here, not in study.design, so that validation needs no import of the design (which imports this)."""
+        if self.search.kind == "optuna":
+            return int(self.search.samples or 0)
+        total = 0
+        for entry in self.methods:
+            swept = entry.swept
+            if not swept:
+                points = 1
+            elif self.search.kind == "grid":
+                points = math.prod(len(r.values) if r.values is not None else r.points for r in swept.values())
+            else:
+                points = int(self.search.samples or 0)
+            total += points * len(entry.weighting) * len(self.seeds)
+        return total
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_from_metric(cls, data: Any) -> Any:
+        """A spec that names a metric but no mode searches in the metric's better direction (MIG up, reconstruction down)."""
+        if isinstance(data, dict) and data.get("mode") is None:
+            data = {**data, "mode": direction_of(str(data.get("metric", "recon_bce")))}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> "StudySpec":
-        from .design import planned_trial_count  # here: design imports this module
-
-        planned = planned_trial_count(self)
+        planned = self.planned_trial_count()
         cap = self.max_trials if self.max_trials is not None else DEFAULT_MAX_TRIALS
         if planned > cap:
             source = f"max_trials {self.max_trials}" if self.max_trials is not None else f"the default cap ({DEFAULT_MAX_TRIALS} trials)"

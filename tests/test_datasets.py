@@ -94,8 +94,9 @@ def test_evaluation_subset_is_deterministic(tiny_sprites):
     assert torch.equal(a.factors, b.factors) and len(a) == 20
 
 
-def write_stl10(root, counts={"train": 4, "test": 3, "unlabeled": 5}):
+def write_stl10(root, counts=None):
     """STL-10's binary layout: uint8 3x96x96 images stored column-major, labels 1..10."""
+    counts = counts or {"train": 4, "test": 3, "unlabeled": 5}
     folder = root / "stl10_binary"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)

@@ -91,3 +91,12 @@ def test_tables_show_readable_headers_and_keep_short_names_in_csv(reports):
     page = study["html"].read_text()
     assert "<th>weight's share of variance</th>" in page and "<th>weight_share</th>" not in page
     assert "weight_share" in (study["tables"] / "headline.csv").read_text().splitlines()[0]
+
+
+def test_report_commands_print_the_verdict(tmp_path, capsys):
+    from study.cli import main
+
+    assert main(["compare", str(RESULTS / "factor_vae-fixed-vs-adaptive"), "--out", str(tmp_path / "compare")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("answer:\n- factor_vae, gamma: spread of the final MIG across starting weights, adaptive / fixed = ")
+    assert "report: " in printed

@@ -110,6 +110,19 @@ def test_grid_design_pairs_fixed_and_adaptive_starts():
     assert sorted({round(c["weights"]["gamma"], 6) for c in configs}) == [1.0, 10.0, 100.0]
 
 
+@pytest.mark.parametrize("change", [
+    {},
+    {"search": {"kind": "quasi_random", "samples": 5}},
+    {"methods": [{"name": "factor_vae", "weights": {"gamma": {"values": [1, 2, 4, 8]}}}, {"name": "beta_vae"}], "seeds": [0, 1, 2]},
+    {"methods": [{"name": "beta_vae", "weights": {"beta": {"low": 1, "high": 8, "points": 2}}},
+                 {"name": "factor_vae", "weighting": "adaptive", "weights": {"gamma": {"low": 1, "high": 9, "points": 3}}}]},
+])
+def test_the_counted_trials_are_the_designed_trials(change):
+    """The cap check counts without building the design: the count must be the design's size."""
+    spec = parse_spec({**GOOD, **change})
+    assert spec.planned_trial_count() == len(trial_configs(spec))
+
+
 def test_quasi_random_design_stays_in_range():
     spec = parse_spec({**GOOD, "search": {"kind": "quasi_random", "samples": 8}})
     gammas = [c["weights"]["gamma"] for c in trial_configs(spec)]
@@ -130,7 +143,7 @@ def test_console_script_lists_methods():
     out = subprocess.run([sys.executable, "-m", "study.cli", "methods"], capture_output=True, text=True, check=True).stdout
     for name, method in METHODS.items():
         assert f"{name}: " in out
-        for weight, source in method.adaptive.items():
+        for source in method.adaptive.values():
             assert f"adaptive from disc_acc/{source}" in out
     assert "adaptive from disc_acc/tc" in out and "fixed only" in out
 
@@ -200,3 +213,9 @@ def test_a_dry_run_lists_at_most_a_thousand_trials(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert "5000 trials:" in lines and lines[-1].strip() == "... and 4000 more (the first 1000 shown)"
     assert len(lines) < 1010
+
+
+@pytest.mark.parametrize("metric, mode", [("mig", "max"), ("cluster_acc", "max"), ("recon_bce", "min"), ("tc", "min"), ("loss/total", "min")])
+def test_a_spec_without_mode_searches_in_the_metrics_better_direction(metric, mode):
+    assert parse_spec({**GOOD, "metric": metric}).mode == mode
+    assert parse_spec({**GOOD, "metric": metric, "mode": "min"}).mode == "min"  # a mode given stands

@@ -1,6 +1,7 @@
 """Integration: real sweeps on local Ray (slow: starts Ray once for the module)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def test_optuna_asha_sweep_writes_the_tidy_table(local_ray, tmp_path):
     epochs = tidy.groupby("trial_id")["epoch"].max()
     assert epochs.max() == 3 and epochs.min() >= 1  # ASHA may stop trials after the grace period
     assert (tidy.groupby("trial_id").size() == epochs).all()  # one row per trial and epoch
-    assert set(tidy["status"]) <= {"finished", "early_stopped"}
+    assert set(tidy["status"]) <= {"finished", "early_stopped"}  # Tune's state found each renamed trial folder
+    assert all(re.fullmatch(r"factor_vae-(fixed|adaptive)-gamma=[0-9.e+-]+-seed=[01]-\w+", d) for d in tidy["trial_dir"]), set(tidy["trial_dir"])
     assert tidy["recon_bce"].notna().all()
     # the searcher's study lives in SQLite beside the results, readable by Optuna (and its dashboard)
     import optuna
@@ -82,6 +84,10 @@ def test_grid_sweep_runs_every_planned_trial(local_ray, tmp_path):
     assert sorted(final["config/method"]) == ["beta_vae"] + ["factor_vae"] * 4
     fixed = final[(final["config/weighting"] == "fixed") & (final["config/method"] == "factor_vae")]
     assert sorted(fixed["weight/gamma"]) == [2.0, 20.0]
+    # trial folders are named by what varies (study.trial_names), and the tidy loader still finds them
+    for _, row in final.iterrows():
+        pattern = rf"{row['config/method']}-{row['config/weighting']}-(gamma|beta)=[0-9.e+-]+-seed={row['config/seed']}-{row['trial_id']}"
+        assert re.fullmatch(pattern, row["trial_dir"]), row["trial_dir"]
     # every finished trial drew its pictures, and Tune carried them to the experiment's storage
     for trial_dir in final["trial_dir"]:
         assert (experiment / trial_dir / "reconstructions.png").stat().st_size > 0

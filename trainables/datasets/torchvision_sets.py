@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import torch
 import torchvision
 
 from .base import DataError, ImageSet, Splits
@@ -42,7 +41,7 @@ def load_torchvision_set(name: str, root: str | Path | None = None, download: bo
         hint = (
             "the .gz archives are there: set download: true to unpack them (no network needed)"
             if all((raw / f"{f}.gz").is_file() for f in missing)
-            else f"set download: true to fetch them, or copy torchvision's raw files there"
+            else "set download: true to fetch them, or copy torchvision's raw files there"
         )
         raise DataError(f"{name}: expected {', '.join(missing)} in {raw}; {hint}")
     splits = {}

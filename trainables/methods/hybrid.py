@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from ..networks import make_decoder, make_encoder
