@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from trainables.metric_registry import label_of
+from trainables.metric_registry import METRICS, REPORTED, label_of
 
 from . import figures
 from .adaptive import compare_fixed_adaptive
@@ -20,7 +20,7 @@ from .tidy import final_rows, load_experiment
 from .verdicts import comparison_verdict
 
 # metrics compared when present, the first present one in full (figures), the rest as a table
-COMPARED_METRICS = ("mig", "factor_vae_score", "dci_disentanglement", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "recon_bce")
+COMPARED_METRICS = tuple(m for m in REPORTED if METRICS[m].family != "information")
 
 
 def methods_run_both_ways(tidy: pd.DataFrame) -> list[str]:

@@ -19,7 +19,7 @@ from matplotlib.ticker import NullFormatter
 
 from trainables.metric_registry import label_of
 
-from .core.frame import weight_columns
+from .core.frame import round_weights, weight_columns
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -35,7 +35,7 @@ def sensitivity_curves(trials: pd.DataFrame, metric: str, method: str) -> Figure
     panels = max(len(weights), 1)
     fig, axes = plt.subplots(1, panels, figsize=(max(6.0, 4.5 * panels), 3.8), squeeze=False)
     for ax, weight in zip(axes[0], weights):
-        data = rows.assign(_w=rows[weight].round(10))
+        data = rows.assign(_w=round_weights(rows[weight]))
         sns.lineplot(data=data, x="_w", y=metric, hue="config/weighting", marker="o", errorbar=("pi", 100), ax=ax)
         sns.scatterplot(data=data, x="_w", y=metric, hue="config/weighting", alpha=0.35, legend=False, ax=ax, s=18)
         ax.set_xscale("log")

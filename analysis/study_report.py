@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from trainables.metric_registry import label_of
+from trainables.metric_registry import EVAL_KEYS, REPORTED, label_of
 
 from . import figures
 from .core.budgets import evaluated_budgets, trial_values
@@ -25,8 +25,8 @@ from .verdicts import SIGNIFICANCE, effect_verdict, sensitivity_verdicts
 
 log = logging.getLogger(__name__)
 
-REPORTED_METRICS = ("mig", "dci_disentanglement", "factor_vae_score", "sap", "beta_vae_score", "cluster_acc", "probe_acc", "mi_x_y", "recon_bce")
-CORRELATED_METRICS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "factor_vae_score", "beta_vae_score", "mi_x_z", "tc", "cluster_acc", "probe_acc", "recon_bce")
+# the metric-agreement figure: every metric but near-duplicates of another one
+CORRELATED_METRICS = tuple(m for m in EVAL_KEYS if m not in ("recon_mse", "dci_informativeness_train", "cluster_nmi", "cluster_ari"))
 HEADLINE_INDICES = ("range_rel", "weight_share", "main_effect", "total_effect", "robust_fraction", "tunability")
 
 
@@ -36,7 +36,7 @@ def _metrics(tidy: pd.DataFrame, requested: list[str] | None, spec_metrics: list
         if missing:
             raise ValueError(f"metric(s) {missing} are not in the experiments' results")
         return requested
-    ordered = list(dict.fromkeys([*spec_metrics, *REPORTED_METRICS]))
+    ordered = list(dict.fromkeys([*spec_metrics, *REPORTED]))
     return [m for m in ordered if m in tidy.columns and tidy[m].notna().any()]
 
 
@@ -56,9 +56,8 @@ def headline_table(indices: pd.DataFrame) -> pd.DataFrame:
     return table[[*keys, "verdict", *shown, "max divergence rate"]]
 
 
-def _trial_pictures(report: Report, tidy: pd.DataFrame, locations: dict[str, Location], metric: str) -> None:
-    """The best and worst finished trial of each method by `metric`: their reconstructions and traversals."""
-    final = final_rows(tidy)
+def _trial_pictures(report: Report, final: pd.DataFrame, locations: dict[str, Location], metric: str) -> None:
+    """The best and worst finished trial of each method by `metric` (from the final rows): their reconstructions and traversals."""
     final = final[(final["status"] == "finished") & final[metric].notna()]
     if final.empty:
         return
@@ -123,7 +122,8 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
     guided = guided_search(metadata)
 
     all_indices, all_importance, all_agreement, all_rungs = [], [], [], []
-    early_stopped = (final_rows(tidy)["status"] == "early_stopped").any()
+    final = final_rows(tidy)
+    early_stopped = (final["status"] == "early_stopped").any()
     for metric in chosen:
         all_indices.append(sensitivity_indices(tidy, metric, defaults=defaults))
         all_importance.append(weight_importance(tidy, metric, guided=guided))
@@ -173,11 +173,10 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
         report.table("rungs", pd.concat(all_rungs, ignore_index=True), caption="indices at each rung budget (only trials that reached it)", show_rows=0)
 
     report.heading("Do the metrics agree?")
-    final = final_rows(tidy)
-    final = final[final["status"] == "finished"]
-    if len(final) > 2:
-        report.figure("metric-correlation", figures.metric_correlation(final, list(CORRELATED_METRICS)), caption="Spearman correlation between metrics over the finished trials")
-    _trial_pictures(report, tidy, locations, chosen[0])
+    finished = final[final["status"] == "finished"]
+    if len(finished) > 2:
+        report.figure("metric-correlation", figures.metric_correlation(finished, list(CORRELATED_METRICS)), caption="Spearman correlation between metrics over the finished trials")
+    _trial_pictures(report, final, locations, chosen[0])
 
     report.heading("What the indices mean")
     report.definitions({**INDEX_DEFINITIONS, **{k: v for k, v in IMPORTANCE_DEFINITIONS.items() if k not in INDEX_DEFINITIONS}})

@@ -26,28 +26,31 @@ class Metric:
     family: str
     label: str  # a report's column header
     meaning: str  # one sentence for a report's glossary
+    reported: bool = True  # analysed by default in the reports (in this file's order: the first present one leads)
 
 
+# disentanglement first, then clustering, information and reconstruction: a report's default order
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("recon_mse", "min", "reconstruction", "reconstruction (squared error)", "Summed squared error per image between the image and its reconstruction."),
-    Metric("recon_bce", "min", "reconstruction", "reconstruction (nats)", "Bernoulli negative log-likelihood per image of the reconstruction (nats)."),
-    Metric("cluster_acc", "max", "clustering", "clustering accuracy", "Share of images whose cluster, mapped to a class (Hungarian or many-to-one), is their class."),
-    Metric("cluster_nmi", "max", "clustering", "clustering NMI", "Normalised mutual information between clusters and classes."),
-    Metric("cluster_ari", "max", "clustering", "clustering ARI", "Adjusted Rand index between clusters and classes."),
-    Metric("probe_acc", "max", "clustering", "linear probe accuracy", "Accuracy of a logistic regression from the code to the class, on held-out codes."),
     Metric("mig", "max", "disentanglement", "MIG", "Mutual information gap (Chen et al. 2018): per factor, the gap between the two latents most informative about it, normalised by its entropy."),
-    Metric("sap", "max", "disentanglement", "SAP", "Separated attribute predictability (Kumar et al. 2018)."),
     Metric("dci_disentanglement", "max", "disentanglement", "DCI disentanglement", "How far each latent predicts a single factor (Eastwood & Williams 2018)."),
-    Metric("dci_completeness", "max", "disentanglement", "DCI completeness", "How far each factor is predicted by a single latent."),
-    Metric("dci_informativeness", "max", "disentanglement", "DCI informativeness", "Held-out accuracy of predicting the factors from the code."),
-    Metric("dci_informativeness_train", "max", "disentanglement", "DCI informativeness (fit set)", "Accuracy of the same predictors on the codes they were fitted to."),
     Metric("factor_vae_score", "max", "disentanglement", "FactorVAE score", "Majority-vote accuracy of naming the fixed factor from the least-varying latent (Kim & Mnih 2018)."),
+    Metric("sap", "max", "disentanglement", "SAP", "Separated attribute predictability (Kumar et al. 2018)."),
     Metric("beta_vae_score", "max", "disentanglement", "BetaVAE score", "Accuracy of a linear classifier naming the fixed factor from latent differences (Higgins et al. 2017)."),
+    Metric("dci_completeness", "max", "disentanglement", "DCI completeness", "How far each factor is predicted by a single latent.", reported=False),
+    Metric("dci_informativeness", "max", "disentanglement", "DCI informativeness", "Held-out accuracy of predicting the factors from the code.", reported=False),
+    Metric("dci_informativeness_train", "max", "disentanglement", "DCI informativeness (fit set)", "Accuracy of the same predictors on the codes they were fitted to.", reported=False),
+    Metric("cluster_acc", "max", "clustering", "clustering accuracy", "Share of images whose cluster, mapped to a class (Hungarian or many-to-one), is their class."),
+    Metric("probe_acc", "max", "clustering", "linear probe accuracy", "Accuracy of a logistic regression from the code to the class, on held-out codes."),
+    Metric("cluster_nmi", "max", "clustering", "clustering NMI", "Normalised mutual information between clusters and classes.", reported=False),
+    Metric("cluster_ari", "max", "clustering", "clustering ARI", "Adjusted Rand index between clusters and classes.", reported=False),
     Metric("mi_x_y", "max", "information", "I(x;y) (nats)", "Mutual information between images and the categorical code."),
-    Metric("mi_x_z", "max", "information", "I(x;z) (nats)", "Mutual information between images and the continuous code, summed over latents."),
-    Metric("tc", "min", "information", "total correlation (nats)", "Total correlation of the aggregate posterior: dependence between the latents."),
+    Metric("mi_x_z", "max", "information", "I(x;z) (nats)", "Mutual information between images and the continuous code, summed over latents.", reported=False),
+    Metric("tc", "min", "information", "total correlation (nats)", "Total correlation of the aggregate posterior: dependence between the latents.", reported=False),
+    Metric("recon_bce", "min", "reconstruction", "reconstruction (nats)", "Bernoulli negative log-likelihood per image of the reconstruction (nats)."),
+    Metric("recon_mse", "min", "reconstruction", "reconstruction (squared error)", "Summed squared error per image between the image and its reconstruction.", reported=False),
 )}
 EVAL_KEYS: tuple[str, ...] = tuple(METRICS)
+REPORTED: tuple[str, ...] = tuple(name for name, metric in METRICS.items() if metric.reported)
 
 
 def direction_of(name: str) -> Direction:
