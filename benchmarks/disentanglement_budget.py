@@ -33,11 +33,12 @@ def run(candidate: dict) -> list[dict]:
     started = time.perf_counter()
     while not trial.finished:
         metrics = trial.train_epoch()
-        if metrics.get("mig") == metrics.get("mig"):  # evaluated (not NaN)
+        if metrics.get("recon_bce") == metrics.get("recon_bce"):  # evaluated (not NaN)
             row = {"label": candidate["label"], "epoch": trial.epoch, "steps": trial.epoch * trial.steps_per_epoch,
                    "s_per_step": (time.perf_counter() - started) / (trial.epoch * trial.steps_per_epoch)}
-            row.update({k: metrics[k] for k in ("mig", "factor_vae_score", "dci_disentanglement", "sap", "recon_bce", "tc", "mi_x_z") if k in metrics})
-            row.update({k: v for k, v in metrics.items() if k.startswith(("disc_acc/", "weight/", "controller/", "loss/tc"))})
+            keys = ("mig", "factor_vae_score", "dci_disentanglement", "sap", "recon_bce", "tc", "mi_x_z", "cluster_acc", "cluster_nmi", "probe_acc", "mi_x_y")
+            row.update({k: metrics[k] for k in keys if k in metrics and metrics[k] == metrics[k]})
+            row.update({k: v for k, v in metrics.items() if k.startswith(("disc_acc/", "weight/", "controller/", "loss/"))})
             print(json.dumps(row), flush=True)
             rows.append(row)
     return rows

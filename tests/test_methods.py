@@ -120,3 +120,19 @@ def test_infoae_recovers_the_generators_condition_from_its_images(tiny_sprites):
     assert encoding.probs.shape == (32, 10) and torch.allclose(encoding.probs.sum(1), torch.ones(32))
     with pytest.raises(ValueError, match="divisible by 4"):
         cls((1, 30, 30), torch.Generator())
+
+
+@pytest.mark.parametrize("batch_norm, encoder_rows, discriminator_rows", [("separate", [32, 32, 32], [32, 32, 32, 32]), ("joint", [32, 64], [64, 64])])
+def test_infoae_batch_norm_sees_real_and_generated_images_together_when_joint(tiny_sprites, batch_norm, encoder_rows, discriminator_rows):
+    # joint: E and Di run once on real and generated images concatenated, so their batch norms
+    # normalise both kinds with one set of statistics (the mixture evaluation's running statistics hold)
+    cls = get_method("infoae")
+    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, batch_norm=batch_norm)
+    seen: dict[str, list[int]] = {"encoder": [], "discriminator": []}
+    for name in seen:
+        getattr(method, name).register_forward_hook(lambda module, args, out, name=name: seen[name].append(args[0].shape[0]))
+    metrics = method.train_step(tiny_sprites.train.images[:32], {w.name: torch.tensor(w.default) for w in cls.weights})
+    assert seen == {"encoder": encoder_rows, "discriminator": discriminator_rows}
+    assert metrics["disc_acc/adv"] == pytest.approx(0.5 * (metrics["disc_acc/image"] + metrics["disc_acc/pair"]))
+    with pytest.raises(ValueError, match="batch_norm must be"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), batch_norm="both")

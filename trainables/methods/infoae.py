@@ -68,10 +68,14 @@ class InfoAE(Method):
         WeightSpec("gamma", default=0.4, low=0.01, high=100.0, doc="weight of the reconstruction loss"),
     )
     adaptive = {"beta": "adv"}
-    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4}
+    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "batch_norm": "separate"}
 
-    def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4) -> None:
+    def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
+                 batch_norm: str = "separate") -> None:
         super().__init__(image_shape, generator)
+        if batch_norm not in ("separate", "joint"):
+            raise ValueError(f"infoae: batch_norm must be 'separate' or 'joint', got {batch_norm!r}")
+        self.batch_norm = batch_norm
         channels, height, width = self.image_shape
         if height % 4 or width % 4:
             raise ValueError(f"infoae needs image sides divisible by 4, got {height}x{width}")
@@ -107,6 +111,15 @@ class InfoAE(Method):
         onehot = nn.functional.one_hot(labels, self.categories).float()
         return self.code_generator(torch.cat([noise, onehot], dim=1))
 
+    def _joint(self, module: nn.Module, *inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """`module` on each batch of `inputs` (tuples of its arguments): one call on their concatenation with
+        `batch_norm: joint` (its batch norms then see real and generated images in one batch, as evaluation's
+        running statistics do), one call per batch with `separate`."""
+        if self.batch_norm == "separate":
+            return tuple(module(*args) for args in inputs)
+        joined = module(*(torch.cat(parts) for parts in zip(*inputs)))
+        return tuple(joined.split([args[0].shape[0] for args in inputs]))
+
     def train_step(self, x, weights):
         bce = nn.functional.binary_cross_entropy_with_logits
         ce = nn.functional.cross_entropy
@@ -117,8 +130,8 @@ class InfoAE(Method):
             z_g = self._generate(noise, labels)
             x_g = torch.sigmoid(self.decoder(z_g))
             z_e = self.encoder(x)
-        di_real, di_fake = self.discriminator(x), self.discriminator(x_g)
-        s_real, s_fake = self.critic(z_g, x_g), self.critic(z_e, x)
+        di_real, di_fake = self._joint(self.discriminator, (x,), (x_g,))
+        s_real, s_fake = self._joint(self.critic, (z_g, x_g), (z_e, x))
         critic_loss = (
             bce(di_real, torch.ones_like(di_real)) + bce(di_fake, torch.zeros_like(di_fake))
             + bce(s_real, torch.ones_like(s_real)) + bce(s_fake, torch.zeros_like(s_fake))
@@ -126,19 +139,20 @@ class InfoAE(Method):
         self.optimizers["critics"].zero_grad(set_to_none=True)
         critic_loss.backward()
         self.optimizers["critics"].step()
-        accuracy = 0.25 * sum(((l > 0) if real else (l < 0)).float().mean() for l, real in ((di_real, True), (di_fake, False), (s_real, True), (s_fake, False)))
+        image_accuracy = 0.5 * ((di_real > 0).float().mean() + (di_fake < 0).float().mean())
+        pair_accuracy = 0.5 * ((s_real > 0).float().mean() + (s_fake < 0).float().mean())
 
         # E, D, G, C: the total loss T of eq. (1)
         z_g = self._generate(noise, labels)
         x_g = torch.sigmoid(self.decoder(z_g))
-        z_e = self.encoder(x)
+        z_e, z_eg = self._joint(self.encoder, (x,), (x_g,))
         x_r = torch.sigmoid(self.decoder(z_e))
         class_generated = ce(self.classifier(z_g), labels)  # C_lg
-        class_encoded = ce(self.classifier(self.encoder(x_g)), labels)  # C_le
+        class_encoded = ce(self.classifier(z_eg), labels)  # C_le
         classification = class_generated + class_encoded
         with frozen(self.critic, self.discriminator):
-            fooled = [self.critic(z_e, x), self.discriminator(x_r), self.discriminator(x_g)]  # E_l, D_le, D_lg
-        adversarial = sum(bce(l, torch.ones_like(l)) for l in fooled)
+            fooled = [self.critic(z_e, x), *self._joint(self.discriminator, (x_r,), (x_g,))]  # E_l, D_le, D_lg
+        adversarial = sum(bce(logits, torch.ones_like(logits)) for logits in fooled)
         reconstruction = (x_r - x).flatten(1).norm(dim=1).mean()
         total = weights["alpha"] * classification + weights["beta"] * adversarial + weights["gamma"] * reconstruction
         self.optimizers["main"].zero_grad(set_to_none=True)
@@ -152,7 +166,9 @@ class InfoAE(Method):
             "loss/adversarial": adversarial.detach(),
             "loss/disc": critic_loss.detach(),
             "loss/total": total.detach(),
-            "disc_acc/adv": accuracy.detach(),
+            "disc_acc/adv": (0.5 * (image_accuracy + pair_accuracy)).detach(),  # the controller's signal: both critics
+            "disc_acc/image": image_accuracy.detach(),  # Di: real images vs decoded generated codes
+            "disc_acc/pair": pair_accuracy.detach(),  # S: (x_g, z_g) vs (x, E(x)) pairs
         }
 
     def encode(self, x):
