@@ -61,7 +61,7 @@ def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | Non
 
     report = Report("Fixed vs adaptive weighting")
     report.verdict(f"Is adaptive weighting less sensitive to the starting weight? ({label_of(primary)})",
-                   [comparison_verdict(results[name], calibrations[name].get("in_band") if isinstance(calibrations[name], dict) else None)
+                   [comparison_verdict(results[name], calibrations[name] if isinstance(calibrations[name], dict) else None)
                     for name in candidates])
     report.text(
         "Does the adaptive controller (seed 002: the driven weight follows the discriminator's accuracy) make a method "

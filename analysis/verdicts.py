@@ -56,8 +56,9 @@ def sensitivity_verdicts(indices: pd.DataFrame, metric: str) -> list[str]:
     return sentences
 
 
-def comparison_verdict(result: dict, in_band: pd.DataFrame | None = None) -> str:
-    """The fixed-vs-adaptive answer for one method from `compare_fixed_adaptive`'s result."""
+def comparison_verdict(result: dict, calibration: dict[str, pd.DataFrame] | None = None) -> str:
+    """The fixed-vs-adaptive answer for one method from `compare_fixed_adaptive`'s result; with the
+    controller's calibration (`analysis.calibration.calibrate`), whether the controller could act at all."""
     ratio, low, high = result["spread_ratio"], result["spread_ratio_ci_low"], result["spread_ratio_ci_high"]
     if pd.isna(low) or pd.isna(high):
         answer = "no interval (fewer than 3 seeds per starting weight), so no conclusion"
@@ -68,10 +69,16 @@ def comparison_verdict(result: dict, in_band: pd.DataFrame | None = None) -> str
     else:
         answer = "no detectable difference in sensitivity to the starting weight (the interval contains 1)"
     band = ""
+    in_band = (calibration or {}).get("in_band")
     if in_band is not None and len(in_band):
         adaptive = in_band[in_band["weighting"] == "adaptive"]["in_band_mean"]
         if len(adaptive):
             band = f" The controller's accuracy was inside its band for {adaptive.min():.0%}-{adaptive.max():.0%} of steps (mean per start)."
+    bands = (calibration or {}).get("bands")
+    if bands is not None and bands["reachable"].str.startswith("not reached").all():
+        band += (f" Caution: the fixed runs' discriminator accuracy ({bands['accuracy_range'].iloc[0]}) never reached the controller's band "
+                 f"({', '.join(bands['band'])}), so the controller could only move the weight one way: this comparison cannot show "
+                 "what the controller does where it can act.")
     weight, label = result["weight"], label_of(result["metric"])
     return (f"{result['method']}, {weight}: spread of the final {label} across starting weights, adaptive / fixed = {ratio:.3g}"
             f"{_interval(low, high)} (95% BCa); Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.2g}: {answer}.{band}")

@@ -83,6 +83,8 @@ def test_compare_report_opens_with_its_verdict(reports, tmp_path):
     _, compare = reports
     assert len(compare["verdicts"]) == 1 and "adaptive / fixed" in compare["verdicts"][0]
     assert re.search(r"= [\d.]+ \[[\d.]+, [\d.]+\] \(95% BCa\)", compare["verdicts"][0])
+    # the shipped study is the short-budget negative control: its verdict says the controller could not act
+    assert "never reached the controller's band (0.7-0.8)" in compare["verdicts"][0]
     assert_answer_first(*render(compare["html"], tmp_path))
 
 
@@ -100,3 +102,19 @@ def test_report_commands_print_the_verdict(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("answer:\n- factor_vae, gamma: spread of the final MIG across starting weights, adaptive / fixed = ")
     assert "report: " in printed
+
+
+def test_comparison_verdict_follows_the_interval_and_the_calibration():
+    import pandas as pd
+
+    from analysis.verdicts import comparison_verdict
+
+    result = {"method": "factor_vae", "weight": "gamma", "metric": "mig", "spread_ratio": 0.4, "spread_ratio_ci_low": 0.2,
+              "spread_ratio_ci_high": 0.7, "brown_forsythe_p": 0.01}
+    reachable = {"bands": pd.DataFrame({"band": ["0.7-0.8"], "accuracy_range": ["0.6-0.9"], "reachable": ["reached at gamma = 2"]}),
+                 "in_band": pd.DataFrame({"weighting": ["adaptive", "adaptive"], "in_band_mean": [0.3, 0.6]})}
+    text = comparison_verdict(result, reachable)
+    assert "adaptive is less sensitive" in text and "30%-60% of steps" in text and "Caution" not in text
+    assert "adaptive is more sensitive" in comparison_verdict(result | {"spread_ratio": 2.0, "spread_ratio_ci_low": 1.2, "spread_ratio_ci_high": 3.0})
+    assert "no detectable difference" in comparison_verdict(result | {"spread_ratio_ci_high": 1.1})
+    assert "no conclusion" in comparison_verdict(result | {"spread_ratio_ci_low": float("nan")})
