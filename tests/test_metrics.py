@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from trainables.metrics import MetricInputError, clustering_scores, hungarian_accuracy, kmeans_clusters, mig
+from trainables.metrics import MetricInputError, clustering_scores, confident_example_accuracy, hungarian_accuracy, kmeans_clusters, mig
 
 
 def all_combinations(sizes):
@@ -72,3 +72,24 @@ def test_kmeans_recovers_separated_blobs():
 def test_clustering_validation():
     with pytest.raises(MetricInputError, match="labels"):
         hungarian_accuracy(np.arange(5), np.arange(4))
+
+
+def test_confident_example_labels_follow_each_clusters_most_confident_example():
+    # 3 classes in 4 clusters: clusters 0-2 hold classes 0-2, cluster 3 holds class 2 too (split);
+    # each cluster's most confident fit example carries its label, so every score point is right
+    rng = np.random.default_rng(0)
+    cluster_of_class = {0: [0], 1: [1], 2: [2, 3]}
+    def sample(n):
+        labels = rng.integers(3, size=n)
+        clusters = np.array([rng.choice(cluster_of_class[c]) for c in labels])
+        probs = np.full((n, 4), 0.05) + np.eye(4)[clusters] * rng.uniform(0.5, 0.8, size=(n, 1))
+        return labels, probs / probs.sum(axis=1, keepdims=True)
+    fit_labels, fit_probs = sample(60)
+    score_labels, score_probs = sample(40)
+    assert confident_example_accuracy(fit_labels, fit_probs, score_labels, score_probs) == 1.0
+    # mislabel the most confident example of cluster 3: its score points (class 2 in cluster 3) turn wrong
+    fit_labels[fit_probs[:, 3].argmax()] = 0
+    in_cluster_3 = score_probs.argmax(axis=1) == 3
+    assert confident_example_accuracy(fit_labels, fit_probs, score_labels, score_probs) == pytest.approx(1 - in_cluster_3.mean())
+    with pytest.raises(MetricInputError, match="clusters"):
+        confident_example_accuracy(fit_labels, fit_probs, score_labels, score_probs[:, :3])

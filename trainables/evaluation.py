@@ -28,7 +28,7 @@ from .datasets import ImageSet
 from .metric_registry import EVAL_KEYS
 from .methods import Method
 from .metrics import (
-    MetricInputError, beta_vae_score, clustering_scores, dci, factor_vae_score, gaussian_information, kmeans_clusters,
+    MetricInputError, beta_vae_score, clustering_scores, confident_example_accuracy, dci, factor_vae_score, gaussian_information, kmeans_clusters,
     mi_x_y, mig, probe_accuracy, sap,
 )
 
@@ -109,6 +109,9 @@ def evaluate(method: Method, data: ImageSet, batch_size: int = 1024) -> dict[str
             clusters = probs.argmax(axis=1) if probs is not None else kmeans_clusters(code, data.num_classes, seed=METRIC_SEED)
             return clustering_scores(labels, clusters)
         _guarded(results, "cluster_acc", clustering)
+        if probs is not None:  # the AAE paper's rule: clusters labelled by their most confident example of the fit part
+            _guarded(results, "cluster_acc_confident",
+                     lambda: confident_example_accuracy(labels[fit], probs[fit], labels[score], probs[score]))
         _guarded(results, "probe_acc", lambda: probe_accuracy(code[fit], labels[fit], code[score], labels[score], seed=METRIC_SEED))
 
     if data.factors is not None:
