@@ -81,4 +81,5 @@ def comparison_verdict(result: dict, calibration: dict[str, pd.DataFrame] | None
                  "what the controller does where it can act.")
     weight, label = result["weight"], label_of(result["metric"])
     return (f"{result['method']}, {weight}: spread of the final {label} across starting weights, adaptive / fixed = {ratio:.3g}"
-            f"{_interval(low, high)} (95% BCa); Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.2g}: {answer}.{band}")
+            f"{_interval(low, high)}{' (95% BCa)' if pd.notna(low) and pd.notna(high) else ''}; "
+            f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.2g}: {answer}.{band}")
