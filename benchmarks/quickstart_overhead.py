@@ -24,7 +24,7 @@ import time
 import psutil
 
 from study.launch import run_study
-from study.spec import load_spec
+from study.spec_files import load_spec
 
 
 class PeakTreeMemory:

@@ -20,7 +20,7 @@ import ray
 import torch
 from ray import tune
 
-from study.spec import load_spec
+from study.spec_files import load_spec
 from trainables.datasets import load_dataset
 from trainables.evaluation import evaluate
 from trainables.methods import get_method

@@ -33,7 +33,7 @@ from unittest import mock
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from study.spec import load_spec
+from study.spec_files import load_spec
 from trainables.methods import get_method
 from trainables.networks import OneChannelConvTranspose2d, images_on, memory_format_for
 

@@ -86,7 +86,8 @@ def _probe_images(dataset: str, load_dataset):
 def _check(args: argparse.Namespace) -> int:
     from trainables.datasets import DataError
 
-    from .spec import SpecError, load_spec
+    from .spec import SpecError
+    from .spec_files import load_spec
 
     try:
         spec = load_spec(args.spec)
@@ -108,7 +109,8 @@ def _run(args: argparse.Namespace) -> int:
     from trainables.datasets import DataError
 
     from .design import describe_plan
-    from .spec import SpecError, load_spec
+    from .spec import SpecError
+    from .spec_files import load_spec
 
     try:
         spec = load_spec(args.spec)

@@ -1,6 +1,6 @@
 """Study specs: what to run, validated in full before anything starts.
 
-A spec is YAML (loaded with the safe loader) checked by pydantic models that forbid unknown
+A spec (YAML, read by `study.spec_files`) is checked by pydantic models that forbid unknown
 keys, then against the registries of methods and datasets: an unknown method, a weight the
 method does not have, an empty or inverted range, a negative weight, an adaptive switch on a
 method without a discriminator... each is a `SpecError` naming the field.
@@ -11,11 +11,8 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import fields
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from trainables.datasets import DATASETS
@@ -27,7 +24,6 @@ from trainables.metric_registry import EVAL_KEYS, direction_of
 from trainables.methods import METHODS
 from trainables.weighting import MODES, ControllerSettings
 
-SPECS_PACKAGE = "study.specs"
 REPORTED_PREFIXES = ("loss/", "weight/", "disc_acc/", "controller/")
 DEFAULT_MAX_TRIALS = 2000  # a design larger than this needs an explicit max_trials (a typo in points can ask for millions)
 
@@ -317,45 +313,3 @@ def parse_spec(data: Any, source: str = "spec") -> StudySpec:
                 message = "unknown key"
             lines.append(f"  {_field_name(problem['loc'])}: {message}")
         raise SpecError(f"{source}: invalid study spec\n" + "\n".join(lines)) from None
-
-
-def shipped_specs() -> dict[str, Path]:
-    """The specs that ship with the package, by name."""
-    folder = resources.files(SPECS_PACKAGE)
-    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".yaml")}
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key written twice in one mapping (plain YAML keeps the last)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping", node.start_mark,
-                    f"key {key!r} is given twice (first {seen[key]}); keep one", key_node.start_mark)
-            seen[key] = f"at line {key_node.start_mark.line + 1}"
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_spec(spec_or_name: str) -> StudySpec:
-    """A spec from a YAML path, or a shipped spec by name."""
-    path = Path(spec_or_name).expanduser()
-    if path.is_dir():
-        raise SpecError(f"{path} is a folder; give the spec's YAML file")
-    if not path.is_file():
-        shipped = shipped_specs()
-        if spec_or_name not in shipped:
-            raise SpecError(f"no spec file {spec_or_name!r} and no shipped spec of that name; shipped specs: {', '.join(sorted(shipped))}")
-        path = shipped[spec_or_name]
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: cannot read the spec: {error}") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python tags
-    except yaml.YAMLError as error:
-        raise SpecError(f"{path}: not valid YAML: {error}") from None
-    return parse_spec(data, source=str(path))

@@ -8,7 +8,8 @@ import yaml
 
 from study.cli import main
 from study.design import trial_configs
-from study.spec import SpecError, load_spec, parse_spec, shipped_specs
+from study.spec import SpecError, parse_spec
+from study.spec_files import load_spec, shipped_specs
 
 GOOD = {
     "name": "t",
