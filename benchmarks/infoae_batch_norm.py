@@ -48,13 +48,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-norm", default="separate", choices=("separate", "joint"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--critic-on-codes", action="store_true", help="the self critic S judges codes without the image")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
     splits = load_dataset("mnist", root=os.environ.get("STUDY_DATA_ROOT"))
     config = {"method": "infoae", "weighting": "fixed", "weights": {"alpha": 1.0, "beta": 1.0, "gamma": 0.4}, "seed": args.seed,
               "epochs": args.epochs, "batch_size": 64, "eval_size": 10000, "eval_every": 1,
-              "options": {"latent_dim": 32, "categories": 10, "lr": 2e-4, "batch_norm": args.batch_norm}}
+              "options": {"latent_dim": 32, "categories": 10, "lr": 2e-4, "batch_norm": args.batch_norm,
+                          "critic_sees_image": not args.critic_on_codes}}
     trial = Trial(config, splits)
     started = time.perf_counter()
     with open(args.out, "a") as out:
@@ -63,7 +65,7 @@ def main() -> None:
             model = copy.deepcopy(trial.method)
             reestimate_batch_norm(model.encoder, trial.data.train_images[:10000])
             reestimated = evaluate(model, trial.data.eval)
-            row = {"batch_norm": args.batch_norm, "seed": args.seed, "epoch": trial.epoch, "seconds": round(time.perf_counter() - started, 1)}
+            row = {"batch_norm": args.batch_norm, "critic_sees_image": not args.critic_on_codes, "seed": args.seed, "epoch": trial.epoch, "seconds": round(time.perf_counter() - started, 1)}
             for key in ("cluster_acc", "cluster_nmi", "probe_acc", "mi_x_y"):
                 row[key] = trained[key]
                 row[f"{key} (E statistics re-estimated on real images)"] = reestimated[key]

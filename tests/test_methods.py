@@ -136,3 +136,14 @@ def test_infoae_batch_norm_sees_real_and_generated_images_together_when_joint(ti
     assert metrics["disc_acc/adv"] == pytest.approx(0.5 * (metrics["disc_acc/image"] + metrics["disc_acc/pair"]))
     with pytest.raises(ValueError, match="batch_norm must be"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), batch_norm="both")
+
+
+def test_infoae_self_critic_on_codes_ignores_the_image(tiny_sprites):
+    cls = get_method("infoae")
+    shape = tiny_sprites.train.image_shape
+    on_codes = cls(shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, critic_sees_image=False)
+    pairs = cls(shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32)
+    z, x = torch.randn(4, 8), tiny_sprites.train.images[:4]
+    assert torch.equal(on_codes.critic(z, x), on_codes.critic(z, torch.zeros_like(x)))
+    assert not torch.equal(pairs.critic(z, x), pairs.critic(z, torch.zeros_like(x)))
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in on_codes.critic.modules())

@@ -48,15 +48,18 @@ def _trunk(channels: int) -> nn.Sequential:
 
 
 class SelfCritic(nn.Module):
-    """S(z, x): logit that the pair is (x_g, z_g) rather than (x, E(x))."""
+    """S(z, x): logit that the pair is (x_g, z_g) rather than (x, E(x)). With `sees_image` False, S
+    judges the code alone (an option, not the paper's): a critic that can tell generated images from
+    real ones wins on the image and gives E no pull towards G's codes."""
 
-    def __init__(self, channels: int, features: int, latent_dim: int, hidden: int) -> None:
+    def __init__(self, channels: int, features: int, latent_dim: int, hidden: int, sees_image: bool = True) -> None:
         super().__init__()
-        self.trunk = _trunk(channels)
-        self.head = nn.Sequential(nn.Linear(features + latent_dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
+        self.trunk = _trunk(channels) if sees_image else None
+        width = (features if sees_image else 0) + latent_dim
+        self.head = nn.Sequential(nn.Linear(width, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
 
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.cat([self.trunk(x), z], dim=1))
+        return self.head(z if self.trunk is None else torch.cat([self.trunk(x), z], dim=1))
 
 
 class InfoAE(Method):
@@ -68,10 +71,10 @@ class InfoAE(Method):
         WeightSpec("gamma", default=0.4, low=0.01, high=100.0, doc="weight of the reconstruction loss"),
     )
     adaptive = {"beta": "adv"}
-    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "batch_norm": "separate"}
+    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "batch_norm": "separate", "critic_sees_image": True}
 
     def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
-                 batch_norm: str = "separate") -> None:
+                 batch_norm: str = "separate", critic_sees_image: bool = True) -> None:
         super().__init__(image_shape, generator)
         if batch_norm not in ("separate", "joint"):
             raise ValueError(f"infoae: batch_norm must be 'separate' or 'joint', got {batch_norm!r}")
@@ -96,7 +99,7 @@ class InfoAE(Method):
         self.code_generator = nn.Sequential(nn.Linear(NOISE_DIM + categories, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
         self.classifier = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, categories))
         self.discriminator = nn.Sequential(_trunk(channels), nn.Linear(features, 1))
-        self.critic = SelfCritic(channels, features, latent_dim, hidden)
+        self.critic = SelfCritic(channels, features, latent_dim, hidden, sees_image=critic_sees_image)
         main = [*self.encoder.parameters(), *self.decoder.parameters(), *self.code_generator.parameters(), *self.classifier.parameters()]
         critics = [*self.discriminator.parameters(), *self.critic.parameters()]
         self.optimizers["main"] = adam(main, lr=lr, betas=(0.5, 0.999))
