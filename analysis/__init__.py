@@ -20,6 +20,7 @@ _API = {
     # words and pictures
     "sensitivity_verdicts": "verdicts", "comparison_verdict": "verdicts", "figures": None,
     "build_report": "study_report", "build_comparison": "compare_report",
+    "curve_table": "learning_curves", "curve_summary": "learning_curves", "learning_curves_figure": "learning_curves",
 }
 
 __all__ = sorted(_API)

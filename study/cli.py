@@ -236,6 +236,44 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(text: str) -> tuple[str, float]:
+    """METRIC=VALUE, for `study curves --target`."""
+    metric, _, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if not metric or number is None:
+        raise argparse.ArgumentTypeError(f"a target is METRIC=VALUE (e.g. cluster_acc=0.9), got {text!r}")
+    return metric, number
+
+
+def _curves(args: argparse.Namespace) -> int:
+    """Learning curves of one or more experiments: a figure, and a table saying which runs still improve."""
+    import pandas as pd
+
+    from analysis.learning_curves import curve_summary, curve_table, learning_curves_figure
+    from analysis.tidy import ExperimentError, load_experiment
+
+    out = Path(args.out or _default_out(args.experiments[0], "curves.png"))
+    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
+        print(f"error: --out {out} must end in .png, .pdf or .svg (the figure's format)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        curves = curve_table(load_experiment(*args.experiments), args.metric or ["cluster_acc"])
+    except (ExperimentError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    learning_curves_figure(curves, dict(args.target or [])).savefig(out, dpi=110)
+    summary = curve_summary(curves)
+    summary.to_csv(out.with_suffix(".csv"), index=False)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80, "display.float_format", "{:.4g}".format):
+        print(summary.to_string(index=False))
+    print(f"figure: {out}\ntable: {out.with_suffix('.csv')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description="Hyperparameter-sensitivity studies on Ray Tune")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -273,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     calibration.add_argument("--band", nargs=2, type=float, action="append", metavar=("LOW", "HIGH"),
                              help="a controller band to test (repeatable; default: the adaptive trials' bands, else 0.70-0.80)")
     calibration.set_defaults(handler=_calibrate)
+    curves = commands.add_parser("curves", help="learning curves of experiments: a metric over epochs, and whether each run still improves")
+    curves.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment folder (Tune's, or a results folder with tidy.csv) or storage URI")
+    curves.add_argument("--metric", action="append", default=None, help="metric to draw (repeatable; default: cluster_acc)")
+    curves.add_argument("--target", action="append", type=_target, default=None, metavar="METRIC=VALUE",
+                        help="draw a dashed line at VALUE on METRIC's panel, e.g. a paper's number (repeatable)")
+    curves.add_argument("--out", default=None, help="figure file, .png/.pdf/.svg (default: EXPERIMENT/curves.png); the table goes beside it as .csv")
+    curves.set_defaults(handler=_curves)
     return parser
 
 
