@@ -55,6 +55,8 @@ def _say_data_notes(spec, splits) -> None:
     from trainables.methods import METHODS
 
     evaluation = splits.test.subset(spec.dataset.eval_size, seed=0)
+    if "evaluation" in splits.info:
+        print(f"note: metrics are computed on {splits.info['evaluation']}", flush=True)
     if len(evaluation) < spec.dataset.eval_size:
         print(f"note: dataset.eval_size is {spec.dataset.eval_size}, but the test split has {len(evaluation)} images; "
               "every one of them is evaluated", flush=True)

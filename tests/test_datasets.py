@@ -70,6 +70,22 @@ def test_fashion_mnist_from_environment(data_root, monkeypatch):
     assert len(splits.test) == 10000
 
 
+def test_validation_holds_out_training_images_and_leaves_the_test_set_alone(data_root):
+    full = load_dataset("mnist", root=str(data_root))
+    splits = load_dataset("mnist", root=str(data_root), validation=5000)
+    assert len(splits.train) == 55000 and len(splits.test) == 5000
+    assert "held-out training images" in splits.info["evaluation"]
+    # the held-out images are training images, none of them in what is trained on, and no test image is used
+    rows = lambda images: {bytes(row) for row in (images.flatten(1) * 255).round().to(torch.uint8).numpy()}  # noqa: E731
+    held_out, kept, train, test = rows(splits.test.images), rows(splits.train.images), rows(full.train.images), rows(full.test.images)
+    assert len(held_out) == 5000 and held_out <= train and not held_out & kept and not held_out & test
+    again = load_dataset("mnist", root=str(data_root), validation=5000)
+    assert torch.equal(again.test.labels, splits.test.labels)  # the same images on every load
+    for bad in (-1, 60000, 2.5, True):
+        with pytest.raises(DataError, match="validation must be a whole number"):
+            load_dataset("mnist", root=str(data_root), validation=bad)
+
+
 def test_missing_mnist_files_say_where_and_how(tmp_path):
     with pytest.raises(DataError, match=r"expected .* in .*MNIST.*raw.*download"):
         load_dataset("mnist", root=str(tmp_path))
