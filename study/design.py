@@ -96,6 +96,16 @@ class OptunaSpace:
         return constants
 
 
+def _varying_options(configs: list[dict], method: str) -> list[str]:
+    """Options whose values differ between a method's trials (a spec that lists the method twice)."""
+    values: dict[str, set[str]] = {}
+    for config in configs:
+        if config["method"] == method:
+            for key, value in config.get("options", {}).items():
+                values.setdefault(key, set()).add(repr(value))
+    return sorted(key for key, seen in values.items() if len(seen) > 1)
+
+
 def describe_plan(spec: StudySpec) -> str:
     """A human-readable trial plan for --dry-run."""
     lines = [f"study {spec.name}: dataset {spec.dataset.name}, {spec.epochs} epochs, seeds {spec.seeds}"]
@@ -110,7 +120,8 @@ def describe_plan(spec: StudySpec) -> str:
     lines.append(f"{len(configs)} trials:")
     for i, config in enumerate(configs[:PLAN_LINES]):
         weights = ", ".join(f"{k}={v:.4g}" for k, v in config["weights"].items())
-        lines.append(f"  {i:4d}  {config['method']:<12} {config['weighting']:<9} {weights:<30} seed={config['seed']}")
+        options = ", ".join(f"{k}={config['options'][k]}" for k in _varying_options(configs, config["method"]))
+        lines.append(f"  {i:4d}  {config['method']:<12} {config['weighting']:<9} {weights:<30} seed={config['seed']}{'  ' + options if options else ''}")
     if len(configs) > PLAN_LINES:
         lines.append(f"  ... and {len(configs) - PLAN_LINES} more (the first {PLAN_LINES} shown)")
     return "\n".join(lines)

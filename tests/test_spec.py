@@ -220,3 +220,14 @@ def test_a_dry_run_lists_at_most_a_thousand_trials(capsys):
 def test_a_spec_without_mode_searches_in_the_metrics_better_direction(metric, mode):
     assert parse_spec({**GOOD, "metric": metric}).mode == mode
     assert parse_spec({**GOOD, "metric": metric, "mode": "min"}).mode == "min"  # a mode given stands
+
+
+def test_the_plan_shows_options_that_differ_between_entries_of_one_method():
+    from study.design import describe_plan
+
+    entry = {"name": "factor_vae", "weights": {"gamma": {"values": [10]}}}
+    spec = parse_spec(GOOD | {"seeds": [0], "methods": [entry | {"options": {"disc_layers": 3, "lr": 0.001}},
+                                                          entry | {"options": {"disc_layers": 6, "lr": 0.001}}]})
+    lines = describe_plan(spec).splitlines()
+    assert lines[-2].endswith("disc_layers=3") and lines[-1].endswith("disc_layers=6")
+    assert "lr=" not in lines[-1]  # the same in both: not shown
