@@ -73,6 +73,31 @@ def test_rf_vae_relevance_follows_its_penalties(tiny_sprites):
     assert (relevance_after({"eta_s": torch.tensor(0.0), "eta_h": torch.tensor(0.0)}) > 0.5).all()
 
 
+@pytest.mark.parametrize("name", ["factor_vae", "rf_vae"])
+def test_disc_steps_update_the_tc_discriminator_that_often_and_lr_decay_shrinks_both_rates(name, tiny_sprites):
+    cls = get_method(name)
+    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+    x = tiny_sprites.train.images[:32]
+
+    def after_one_step(**options):
+        torch.manual_seed(0)  # the same initial networks
+        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), **small_networks(cls), **options)
+        terms = method.train_step(x, weights)
+        first = next(iter(method.discriminator.parameters()))
+        return method, terms, int(method.optimizers["disc"].state[first]["step"])
+
+    _, once_terms, once = after_one_step()
+    method, thrice_terms, thrice = after_one_step(disc_steps=3, lr_decay=0.5)
+    assert (once, thrice) == (1, 3)
+    # the reported accuracy is the first update's, before D trained on this batch: the same as with one update
+    assert thrice_terms[f"disc_acc/{cls.adaptive['gamma']}"].item() == once_terms[f"disc_acc/{cls.adaptive['gamma']}"].item()
+    method.end_epoch()
+    assert {group["lr"] for key in ("vae", "disc") for group in method.optimizers[key].param_groups} == {5e-5}  # rf_vae's relevance group too
+    for bad in ({"disc_steps": 0}, {"disc_steps": 1.5}, {"lr_decay": 0.0}, {"lr_decay": 1.5}):
+        with pytest.raises(ValueError, match="disc_steps|lr_decay"):
+            cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), **bad)
+
+
 def test_unknown_method_and_option():
     with pytest.raises(KeyError, match="unknown method"):
         get_method("nope")

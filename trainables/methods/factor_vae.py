@@ -12,6 +12,9 @@ instead (the VAE then trains on half a batch: half the cost per step, a noisier 
 Optimisers as in the paper's appendix: VAE Adam(lr 1e-4, betas 0.9/0.999), D Adam(lr 1e-4,
 betas 0.5/0.9); D is an MLP with 6 layers of 1000 units and leaky ReLU (0.2). The width and
 depth of D are options, because on a CPU the paper's D costs more than the VAE it judges.
+Two options not in the paper, for budgets where D lags (issue 12): `disc_steps` updates of D per
+VAE step, each against a fresh permutation of the second batch's codes, and `lr_decay`, an
+exponential per-epoch decay of both learning rates (1 = none, the paper's).
 
 gamma can follow D's accuracy (`trainables.weighting`): high accuracy means the code is
 still far from factorised, so gamma goes up.
@@ -48,7 +51,8 @@ class FactorVAE(Method):
     summary = "VAE + total-correlation penalty from a permutation discriminator"
     weights = (WeightSpec("gamma", default=35.0, low=1.0, high=200.0, doc="weight of the total-correlation term"),)
     adaptive = {"gamma": "tc"}
-    option_defaults = {"latent_dim": 10, "lr": 1e-4, "disc_lr": 1e-4, "disc_hidden": 1000, "disc_layers": 6, "disc_batch": "second"}
+    option_defaults = {"latent_dim": 10, "lr": 1e-4, "disc_lr": 1e-4, "disc_hidden": 1000, "disc_layers": 6, "disc_batch": "second",
+                       "disc_steps": 1, "lr_decay": 1.0}
 
     def __init__(
         self,
@@ -60,10 +64,17 @@ class FactorVAE(Method):
         disc_hidden: int = 1000,
         disc_layers: int = 6,
         disc_batch: str = "second",
+        disc_steps: int = 1,
+        lr_decay: float = 1.0,
     ) -> None:
         super().__init__(image_shape, generator)
         if disc_batch not in ("second", "half"):
             raise ValueError(f"{self.name}: disc_batch must be 'second' (a second batch, the paper's) or 'half', got {disc_batch!r}")
+        if isinstance(disc_steps, bool) or not isinstance(disc_steps, int) or disc_steps < 1:
+            raise ValueError(f"{self.name}: disc_steps must be a whole number >= 1, got {disc_steps!r}")
+        if not 0 < lr_decay <= 1:
+            raise ValueError(f"{self.name}: lr_decay must be in (0, 1] (1 = no decay), got {lr_decay!r}")
+        self.disc_steps = disc_steps
         self.batches_per_step = 2 if disc_batch == "second" else 1
         self.latent_dim = latent_dim
         self.encoder = make_encoder(self.image_shape, 2 * latent_dim)
@@ -72,6 +83,9 @@ class FactorVAE(Method):
         vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
         self.optimizers["vae"] = adam(vae_parameters, lr=lr, betas=(0.9, 0.999))
         self.optimizers["disc"] = adam(self.discriminator.parameters(), lr=disc_lr, betas=(0.5, 0.9))
+        if lr_decay < 1:
+            for key in ("vae", "disc"):
+                self.schedulers[key] = torch.optim.lr_scheduler.ExponentialLR(self.optimizers[key], gamma=lr_decay)
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x).chunk(2, dim=1)
@@ -97,8 +111,8 @@ class FactorVAE(Method):
 
         with torch.no_grad():
             mu2, logvar2 = self._posterior(x_disc)
-            z_perm = permute_dims(gaussian_sample(mu2, logvar2, self.generator), self.generator)
-        disc_loss, accuracy = self.discriminator_step(z.detach(), z_perm)
+            z_other = gaussian_sample(mu2, logvar2, self.generator)
+        disc_loss, accuracy = self.update_discriminator(z.detach(), z_other)
 
         return {
             "loss/recon": recon.detach(),
@@ -108,6 +122,14 @@ class FactorVAE(Method):
             "loss/disc": disc_loss.detach(),
             "disc_acc/tc": accuracy.detach(),
         }
+
+    def update_discriminator(self, z_real: torch.Tensor, z_other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`disc_steps` updates of D, each against a fresh permutation of z_other; the first update's loss
+        and accuracy, measured before D trained on this batch (comparable across disc_steps)."""
+        first = self.discriminator_step(z_real, permute_dims(z_other, self.generator))
+        for _ in range(self.disc_steps - 1):
+            self.discriminator_step(z_real, permute_dims(z_other, self.generator))
+        return first
 
     def discriminator_step(self, z_real: torch.Tensor, z_perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of D on codes (label 1) against permuted codes (label 0); its loss and accuracy."""

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .base import WeightSpec, bernoulli_nll, frozen, gaussian_sample
-from .factor_vae import FactorVAE, permute_dims
+from .factor_vae import FactorVAE
 
 
 class RelevanceFactorVAE(FactorVAE):
@@ -78,9 +78,9 @@ class RelevanceFactorVAE(FactorVAE):
         with torch.no_grad():
             r = self.relevance
             mu2, logvar2 = self._posterior(x_disc)
-            rz_perm = permute_dims(r * gaussian_sample(mu2, logvar2, self.generator), self.generator)
+            rz_other = r * gaussian_sample(mu2, logvar2, self.generator)
             rz_real = r * z.detach()
-        disc_loss, accuracy = self.discriminator_step(rz_real, rz_perm)
+        disc_loss, accuracy = self.update_discriminator(rz_real, rz_other)
 
         return {
             "loss/recon": recon.detach(),
