@@ -12,9 +12,10 @@ instead (the VAE then trains on half a batch: half the cost per step, a noisier 
 Optimisers as in the paper's appendix: VAE Adam(lr 1e-4, betas 0.9/0.999), D Adam(lr 1e-4,
 betas 0.5/0.9); D is an MLP with 6 layers of 1000 units and leaky ReLU (0.2). The width and
 depth of D are options, because on a CPU the paper's D costs more than the VAE it judges.
-Two options not in the paper, for budgets where D lags (issue 12): `disc_steps` updates of D per
-VAE step, each against a fresh permutation of the second batch's codes, and `lr_decay`, an
-exponential per-epoch decay of both learning rates (1 = none, the paper's).
+Two options not in the paper, to test whether D lags behind the encoder: `disc_steps` updates of
+D per VAE step, each against a fresh permutation of the second batch's codes (on the CPU budget of
+issue 12 they lowered D's accuracy: it did not lag; benchmarks/results/disentanglement_budget.md),
+and `lr_decay`, an exponential per-epoch decay of both learning rates (1 = none, the paper's).
 
 gamma can follow D's accuracy (`trainables.weighting`): high accuracy means the code is
 still far from factorised, so gamma goes up.
