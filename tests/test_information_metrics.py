@@ -2,8 +2,14 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate, stats
 
-from trainables.metrics import MetricInputError, cluster_accuracy, mi_x_y, mi_x_z, many_to_one_accuracy, probe_accuracy, total_correlation
+import torch
+
+from trainables.methods.hybrid import MinibatchMarginals
+from trainables.metrics import (
+    MetricInputError, cluster_accuracy, hybrid_total_correlation, mi_x_y, mi_x_z, many_to_one_accuracy, probe_accuracy, total_correlation,
+)
 
 
 def test_mi_x_y_is_log_k_for_confident_balanced_assignment():
@@ -40,6 +46,51 @@ def test_total_correlation_dependent_vs_independent():
     dependent = np.c_[a, a]
     assert total_correlation(dependent, logvar) > total_correlation(independent, logvar) + 1.0
     assert total_correlation(independent, logvar) < 0.5
+
+
+def independent_codes(n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 2)), np.full((n, 2), math.log(0.05))
+
+
+def exact_mi_of_a_sign_through_gaussian_noise(noise_var: float) -> float:
+    """I(y; z_0) for y = sign(mu_0), mu_0 ~ N(0, 1), z_0 = mu_0 + N(0, noise_var): log 2 - E H(y | z_0)."""
+    def binary_entropy(p: float) -> float:
+        p = min(max(p, 1e-15), 1 - 1e-15)
+        return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+    def integrand(z: float) -> float:  # mu_0 | z_0 ~ N(z_0 / (1 + v), v / (1 + v))
+        return stats.norm.pdf(z, scale=math.sqrt(1 + noise_var)) * binary_entropy(stats.norm.cdf(z / math.sqrt(noise_var * (1 + noise_var))))
+    return math.log(2) - integrate.quad(integrand, -10, 10)[0]
+
+
+def test_hybrid_tc_adds_what_the_category_shares_with_the_latents():
+    mu, logvar = independent_codes()
+    tc_z = total_correlation(mu, logvar)
+    copies_z0 = np.eye(2)[(mu[:, 0] > 0).astype(int)]  # y = sign of mu_0, blurred by the posterior noise in z
+    shared = hybrid_total_correlation(mu, logvar, copies_z0) - tc_z
+    assert shared == pytest.approx(exact_mi_of_a_sign_through_gaussian_noise(0.05), abs=0.03)  # 0.54 nats, not log 2
+    unrelated = np.eye(2)[np.random.default_rng(1).integers(0, 2, len(mu))]  # y independent of z
+    assert hybrid_total_correlation(mu, logvar, unrelated) - tc_z < 0.05
+    uninformative = np.full((len(mu), 5), 0.2)  # p(y|x) the same for every x: y says nothing
+    assert hybrid_total_correlation(mu, logvar, uninformative) == pytest.approx(tc_z, abs=1e-5)
+
+
+def test_hybrid_tc_matches_the_imae_training_estimate_on_one_batch():
+    mu, logvar = independent_codes(300)
+    probs = torch.softmax(torch.as_tensor(mu[:, :1] * np.array([[2.0, -1.0, 0.0]])), dim=1).numpy()
+    noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float32)
+    mu_t, logvar_t = torch.as_tensor(mu, dtype=torch.float32), torch.as_tensor(logvar, dtype=torch.float32)
+    z = mu_t + torch.exp(0.5 * logvar_t) * noise  # the evaluation's sample (seed 0)
+    training = MinibatchMarginals(z, mu_t, logvar_t, torch.as_tensor(probs, dtype=torch.float32)).total_correlation().item()
+    assert hybrid_total_correlation(mu, logvar, probs, batch_size=300, seed=0) == pytest.approx(training, abs=1e-4)
+
+
+def test_hybrid_tc_rejects_probabilities_that_do_not_fit_the_code():
+    mu, logvar = independent_codes(10)
+    with pytest.raises(MetricInputError, match="points x classes"):
+        hybrid_total_correlation(mu, logvar, np.full((9, 2), 0.5))
+    with pytest.raises(MetricInputError, match="probability vectors"):
+        hybrid_total_correlation(mu, logvar, np.full((10, 2), 0.7))
 
 
 def test_many_to_one_accuracy():

@@ -28,8 +28,8 @@ from .datasets import ImageSet
 from .metric_registry import EVAL_KEYS
 from .methods import Method
 from .metrics import (
-    MetricInputError, beta_vae_score, clustering_scores, confident_example_accuracy, dci, factor_vae_score, gaussian_information, kmeans_clusters,
-    mi_x_y, mig, probe_accuracy, sap,
+    MetricInputError, beta_vae_score, clustering_scores, confident_example_accuracy, dci, factor_vae_score, gaussian_information,
+    hybrid_total_correlation, kmeans_clusters, mi_x_y, mig, probe_accuracy, sap,
 )
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,9 @@ def evaluate(method: Method, data: ImageSet, batch_size: int = 1024) -> dict[str
             out.update(mi_x_z=float(per_latent.sum()), tc=tc)
             return out
         _guarded(results, "mi_x_z", information)
+        if "probs" in encoded:  # a hybrid code: seed 001's TC(y; z), the same estimator with y summed exactly
+            mu = encoded["code"][:, : encoded["logvar"].shape[1]]
+            _guarded(results, "tc_y_z", lambda: hybrid_total_correlation(mu, encoded["logvar"], encoded["probs"], seed=METRIC_SEED))
 
     if data.labels is not None:
         labels = data.labels.cpu().numpy()

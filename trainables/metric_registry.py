@@ -49,6 +49,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("mi_x_y", "max", "information", "I(x;y) (nats)", "Mutual information between images and the categorical code."),
     Metric("mi_x_z", "max", "information", "I(x;z) (nats)", "Mutual information between images and the continuous code, summed over latents.", reported=False),
     Metric("tc", "min", "information", "total correlation (nats)", "Total correlation of the aggregate posterior: dependence between the latents.", reported=False),
+    Metric("tc_y_z", "min", "information", "TC(y; z) (nats)",
+           "Total correlation of a hybrid code, the categorical y with the Gaussian latents (seed 001's TC(y; z)): I(y; z) + TC(z).", reported=False),
     Metric("recon_bce", "min", "reconstruction", "reconstruction (nats)", "Bernoulli negative log-likelihood per image of the reconstruction (nats)."),
     Metric("recon_mse", "min", "reconstruction", "reconstruction (squared error)", "Summed squared error per image between the image and its reconstruction.", reported=False),
 )}
