@@ -276,6 +276,31 @@ def _curves(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rescore(args: argparse.Namespace) -> int:
+    """Every trial's last checkpoint scored again with this code's metrics; a CSV, and the chosen columns printed."""
+    import pandas as pd
+
+    from .rescore import RescoreError, rescore_experiment
+
+    out = Path(args.out or Path(args.experiment) / "rescored.csv")
+    try:
+        table = rescore_experiment(args.experiment, progress=lambda line: print(line, flush=True))
+    except (RescoreError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    unknown = [m for m in args.metric or [] if m not in table.columns]
+    if unknown:
+        print(f"note: no column {', '.join(unknown)} (columns: {', '.join(table.columns)})", file=sys.stderr)
+    shown = ["method", "weighting", "seed", "epoch", *[c for c in table.columns if c.startswith("weight/")],
+             *[m for m in (args.metric or ["cluster_acc", "recon_bce", "mi_x_y", "mi_x_z", "tc", "tc_y_z", "mig"]) if m in table.columns]]
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
+        print(table[shown].to_string(index=False))
+    print(f"table: {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="study", description="Hyperparameter-sensitivity studies on Ray Tune")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -320,6 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="draw a dashed line at VALUE on METRIC's panel, e.g. a paper's number (repeatable)")
     curves.add_argument("--out", default=None, help="figure file, .png/.pdf/.svg (default: EXPERIMENT/curves.png); the table goes beside it as .csv")
     curves.set_defaults(handler=_curves)
+    rescore = commands.add_parser("rescore", help="score every trial's last checkpoint again with this code's metric suite")
+    rescore.add_argument("experiment", help="the experiment folder `study run` made (local: checkpoints are read from disk)")
+    rescore.add_argument("--metric", action="append", default=None, help="column to print (repeatable; the CSV has every metric)")
+    rescore.add_argument("--out", default=None, help="CSV file (default: EXPERIMENT/rescored.csv)")
+    rescore.set_defaults(handler=_rescore)
     return parser
 
 

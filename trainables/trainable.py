@@ -18,9 +18,7 @@ from ray import tune
 
 from .datasets import Splits
 from .pictures import write_pictures
-from .trial import Trial
-
-CHECKPOINT_FILE = "trial_state.pt"
+from .trial import CHECKPOINT_FILE, Trial
 
 
 def use_cpu_share() -> int:

@@ -25,6 +25,8 @@ from .methods import Method, get_method
 from .networks import images_on, memory_format_for
 from .weighting import ControllerSettings, WeightController
 
+CHECKPOINT_FILE = "trial_state.pt"  # a checkpoint folder's file: Trial.state(), saved with torch.save
+
 DEFAULTS: dict[str, Any] = {
     "weighting": "fixed",
     "weights": {},
