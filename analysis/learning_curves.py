@@ -27,11 +27,22 @@ def _short(column: str) -> str:
     return column.removeprefix("config/weights/").removeprefix("config/options/").removeprefix("config/")
 
 
+def _by_value(column: pd.Series) -> pd.Series:
+    """Sort key: numbers by size (tc_weight=4 before 16), anything else by its text."""
+    return column if pd.api.types.is_numeric_dtype(column) else column.astype(str)
+
+
 def trial_labels(tidy: pd.DataFrame) -> pd.Series:
-    """A legend label per trial: method and dataset, then every setting that differs between the trials shown."""
+    """A legend label per trial: method and dataset, then every setting that differs between the trials shown.
+
+    The labels are an ordered categorical: runs sort by method, dataset and then the differing
+    settings' values (numbers by size), so legends and tables list 4 before 16.
+    """
     configs = tidy.groupby(TRIAL_KEYS, sort=False).first()
     columns = [c for c in configs.columns if c.startswith("config/") and c not in _NOT_LABELS and c not in ("config/method", "config/dataset")]
     varying = [c for c in columns if configs[c].astype(str).nunique() > 1]
+    order_by = [c for c in ("config/method", "config/dataset") if c in configs.columns] + varying
+    configs = configs.sort_values(order_by, key=_by_value, kind="stable") if order_by else configs
 
     def label(row: pd.Series) -> str:
         parts = [str(row["config/method"])]
@@ -40,7 +51,8 @@ def trial_labels(tidy: pd.DataFrame) -> pd.Series:
         parts += [f"{_short(c)}={row[c]:g}" if isinstance(row[c], float) else f"{_short(c)}={row[c]}" for c in varying if pd.notna(row[c])]
         return " ".join(parts)
 
-    return configs.apply(label, axis=1).rename("run")
+    labels = configs.apply(label, axis=1)
+    return pd.Series(pd.Categorical(labels, categories=list(dict.fromkeys(labels)), ordered=True), index=labels.index, name="run")
 
 
 def curve_table(tidy: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
@@ -59,7 +71,7 @@ def curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
     """Per run and metric: the last evaluated value, the best one and its epoch, and the change over the
     last quarter of the evaluated epochs (in the metric's better direction: > 0 means still improving)."""
     records = []
-    for (metric, run), group in curves.groupby(["metric", "run"], sort=True):
+    for (metric, run), group in curves.groupby(["metric", "run"], sort=True, observed=True):
         group = group.sort_values("epoch")
         sign = 1.0 if direction_of(metric) == "max" else -1.0
         best = group.loc[(sign * group["value"]).idxmax()]

@@ -47,6 +47,16 @@ def test_labels_name_what_differs_between_runs() -> None:
     assert runs == {"imae mnist", "imae fashion_mnist"}
 
 
+def test_runs_are_listed_by_the_value_of_what_differs_not_its_text() -> None:
+    tidy = pd.concat([_tidy({"imae": [0.5, 0.6]}).assign(trial_id=f"t{w}", **{"config/options/tc_weight": float(w)}) for w in (16, 4, 1, 0)])
+    curves = curve_table(tidy, ["cluster_acc"])
+    expected = ["imae tc_weight=0", "imae tc_weight=1", "imae tc_weight=4", "imae tc_weight=16"]
+    assert list(dict.fromkeys(curves["run"])) == expected
+    assert list(curve_summary(curves)["run"]) == expected
+    legend = learning_curves_figure(curves).axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == expected
+
+
 def test_the_figure_draws_each_run_through_its_values() -> None:
     tidy = _tidy({"imae": [0.5, 0.6, 0.7], "aae": [0.2, 0.4, 0.9]})
     figure = learning_curves_figure(curve_table(tidy, ["cluster_acc"]), {"cluster_acc": 0.9})
