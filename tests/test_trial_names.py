@@ -44,6 +44,20 @@ def test_the_namer_of_a_spec_unites_the_entries_of_a_method_and_pickles():
     assert pickle.loads(pickle.dumps(namer)).swept == namer.swept  # Tune keeps it in the experiment's state for resume
 
 
+def test_options_that_differ_between_a_methods_entries_are_named_after_its_weights():
+    spec = parse_spec({
+        "name": "t", "epochs": 1, "seeds": [0], "dataset": {"name": "digits"},
+        "methods": [{"name": "imae", "options": {"tc_weight": tc, "lr": 0.001}} for tc in (0.0, 4.0)] + [{"name": "beta_vae"}],
+    })
+    namer = TrialNamer.for_spec(spec)
+    assert namer.varying_options == {"imae": ["tc_weight"], "beta_vae": []}  # lr is the same in both entries
+    names = {namer(SimpleNamespace(config=config, trial_id="0f0f0f0f")) for config in trial_configs(spec)}
+    assert names == {"imae-fixed-tc_weight=0-seed=0-0f0f0f0f", "imae-fixed-tc_weight=4-seed=0-0f0f0f0f", "beta_vae-fixed-seed=0-0f0f0f0f"}
+    older = pickle.loads(pickle.dumps(namer))
+    del older.varying_options  # a namer pickled by an older version, as `study resume` may find it
+    assert older(SimpleNamespace(config=trial_configs(spec)[0], trial_id="0f0f0f0f")) == "imae-fixed-seed=0-0f0f0f0f"
+
+
 def test_weights_nested_or_flattened_and_compact():
     """Optuna's define-by-run configs carry the weights nested, with flat `<method>.<weight>` keys beside them."""
     nested = {"method": "imae", "weighting": "fixed", "weights": {"beta": 0.000123456, "gamma": 12345.6}, "seed": 1,
