@@ -62,7 +62,7 @@ def rescore_experiment(experiment: str | Path, progress: Callable[[str], None] =
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         trial.load_state(state)
         metrics = evaluate(trial.method, trial.data.eval)
-        rows.append({"trial": folder.name, "method": config["method"], "weighting": config.get("weighting", "fixed"),
+        rows.append({"trial": folder.name, "dataset": dataset["name"], "method": config["method"], "weighting": config.get("weighting", "fixed"),
                      "seed": config["seed"], "epoch": state["epoch"],
                      **{f"weight/{name}": value for name, value in config.get("weights", {}).items()}, **metrics})
         progress(f"scored {number}/{len(scorable)}: {folder.name} (epoch {state['epoch']}) in {time.perf_counter() - started:.0f} s")

@@ -38,7 +38,7 @@ def test_rescoring_gives_the_metrics_the_trial_reported_at_its_last_epoch(tiny_s
     measured = finished_experiment(tmp_path / "exp", tiny_sprites)
     lines = []
     table = rescore_experiment(tmp_path / "exp", progress=lines.append).set_index("method")
-    assert sorted(table.index) == ["factor_vae", "imae"] and set(table["epoch"]) == {2}
+    assert sorted(table.index) == ["factor_vae", "imae"] and set(table["epoch"]) == {2} and set(table["dataset"]) == {"dsprites"}
     for method, metrics in measured.items():
         for key in EVAL_KEYS:
             if math.isnan(metrics[key]):
