@@ -43,7 +43,7 @@ def table_4a(rows: pd.DataFrame) -> str:
 
 
 def clustering_gap(rows: pd.DataFrame) -> str:
-    lines = ["| dataset | IMAE (seeds) | InfoVAE (seeds) | IMAE - InfoVAE, mean | 95% interval (Welch t) | p |", "|---|---|---|---:|---|---:|"]
+    lines = ["| dataset | IMAE (seeds) | InfoVAE (seeds) | IMAE - InfoVAE, mean (points) | 95% interval (Welch t, points) | p |", "|---|---|---|---:|---|---:|"]
     for dataset in PAPER:
         imae = rows[(rows["dataset"] == dataset) & (rows["method"] == "imae")].sort_values("seed")["cluster_acc"]
         info = rows[(rows["dataset"] == dataset) & (rows["method"] == "info_vae")].sort_values("seed")["cluster_acc"]
@@ -52,7 +52,7 @@ def clustering_gap(rows: pd.DataFrame) -> str:
         test = stats.ttest_ind(imae, info, equal_var=False)
         low, high = test.confidence_interval(0.95)
         lines.append(f"| {dataset} | {', '.join(f'{a:.1%}' for a in imae)} | {', '.join(f'{a:.1%}' for a in info)} | "
-                     f"{imae.mean() - info.mean():+.1%} | {low:+.1%} to {high:+.1%} | {test.pvalue:.2f} |")
+                     f"{100 * (imae.mean() - info.mean()):+.1f} | {100 * low:+.1f} to {100 * high:+.1f} | {test.pvalue:.2f} |")
     return "\n".join(lines)
 
 
