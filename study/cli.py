@@ -278,26 +278,14 @@ def _curves(args: argparse.Namespace) -> int:
 
 def _rescore(args: argparse.Namespace) -> int:
     """Every trial's last checkpoint scored again with this code's metrics; a CSV, and the chosen columns printed."""
-    import pandas as pd
+    from .rescore import RescoreError, rescore_experiment, show_and_save
 
-    from .rescore import RescoreError, rescore_experiment
-
-    out = Path(args.out or Path(args.experiment) / "rescored.csv")
     try:
         table = rescore_experiment(args.experiment, progress=lambda line: print(line, flush=True))
     except (RescoreError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
-    unknown = [m for m in args.metric or [] if m not in table.columns]
-    if unknown:
-        print(f"note: no column {', '.join(unknown)} (columns: {', '.join(table.columns)})", file=sys.stderr)
-    shown = ["method", "weighting", "seed", "epoch", *[c for c in table.columns if c.startswith("weight/")],
-             *[m for m in (args.metric or ["cluster_acc", "recon_bce", "mi_x_y", "mi_x_z", "tc", "tc_y_z", "mig"]) if m in table.columns]]
-    with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
-        print(table[shown].to_string(index=False))
-    print(f"table: {out}")
+    show_and_save(table, Path(args.out or Path(args.experiment) / "rescored.csv"), args.metric)
     return 0
 
 

@@ -10,6 +10,7 @@ and evaluated exactly as at the end of training (same evaluation split, same met
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,3 +69,20 @@ def rescore_experiment(experiment: str | Path, progress: Callable[[str], None] =
         progress(f"scored {number}/{len(scorable)}: {folder.name} (epoch {state['epoch']}) in {time.perf_counter() - started:.0f} s")
     return pd.DataFrame(rows)
 
+
+
+SHOWN = ("cluster_acc", "recon_bce", "mi_x_y", "mi_x_z", "tc", "tc_y_z", "mig")  # printed by default: the CSV has every metric
+
+
+def show_and_save(table: pd.DataFrame, out: Path, metrics: list[str] | None = None) -> None:
+    """Write the whole table to `out` (CSV) and print each trial's identity with the chosen metrics."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    unknown = [m for m in metrics or [] if m not in table.columns]
+    if unknown:
+        print(f"note: no column {', '.join(unknown)} (columns: {', '.join(table.columns)})", file=sys.stderr)
+    shown = ["method", "weighting", "seed", "epoch", *[c for c in table.columns if c.startswith("weight/")],
+             *[m for m in (metrics or SHOWN) if m in table.columns]]
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
+        print(table[shown].to_string(index=False))
+    print(f"table: {out}")
