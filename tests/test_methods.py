@@ -172,3 +172,22 @@ def test_infoae_self_critic_on_codes_ignores_the_image(tiny_sprites):
     assert torch.equal(on_codes.critic(z, x), on_codes.critic(z, torch.zeros_like(x)))
     assert not torch.equal(pairs.critic(z, x), pairs.critic(z, torch.zeros_like(x)))
     assert not any(isinstance(m, torch.nn.Conv2d) for m in on_codes.critic.modules())
+
+
+def test_infoae_conv_widths_and_critic_rate(tiny_sprites):
+    # conv_widths sets the channels of E, Di, S and (mirrored) D; critic_lr gives Di and S their own Adam rate
+    cls = get_method("infoae")
+    shape = tiny_sprites.train.image_shape
+    method = cls(shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, lr=1e-3, critic_lr=2e-4, conv_widths=[8, 16])
+    for network in (method.encoder, method.discriminator, method.critic):
+        assert [m.out_channels for m in network.modules() if isinstance(m, torch.nn.Conv2d)] == [8, 16]
+    assert [m.in_channels for m in method.decoder.modules() if isinstance(m, torch.nn.ConvTranspose2d)][0] == 16
+    assert [g["lr"] for g in method.optimizers["main"].param_groups] == [1e-3]
+    assert [g["lr"] for g in method.optimizers["critics"].param_groups] == [2e-4]
+    same_rate = cls(shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, lr=1e-3)
+    assert [g["lr"] for g in same_rate.optimizers["critics"].param_groups] == [1e-3]  # the paper's one rate
+    metrics = method.train_step(tiny_sprites.train.images[:16], {w.name: torch.tensor(w.default) for w in cls.weights})
+    assert torch.isfinite(metrics["loss/total"])
+    for bad in ([8], [8, 0], [8, 16, 32]):
+        with pytest.raises(ValueError, match="conv_widths must be"):
+            cls(shape, torch.Generator(), conv_widths=bad)

@@ -18,9 +18,10 @@ beta, the weight of the adversarial terms, can follow the mean accuracy of Di an
 Choices where the paper is silent: the adversarial terms use the non-saturating form
 (-log Di(fake) instead of log(1 - Di(fake))), the usual remedy for vanishing gradients early
 in training; Adam betas 0.5/0.999; a `latent_dim` of 32 for the code; E, Di and S are two
-stride-2 convolutions (32, 64 channels; batch norm on the second, none on the first or last
+stride-2 convolutions (`conv_widths`, 32 and 64 channels by default; batch norm on the second, none on the first or last
 layer, leaky ReLU 0.2) and a linear layer, D mirrors E with transposed convolutions, G and C
-have one hidden layer of 256 units; S joins its image features with the code before its last
+have one hidden layer of 256 units; `critic_lr` (Di and S) defaults to `lr` (the paper's one rate for all
+networks; InfoGAN trains its generator 5x faster than its discriminator); S joins its image features with the code before its last
 two layers. Images must have sides divisible by 4 (MNIST 28, dSprites 32 or 64, digits 8).
 """
 
@@ -35,13 +36,14 @@ from .base import Encoding, Method, WeightSpec, adam, frozen
 NOISE_DIM = 100
 
 
-def _trunk(channels: int) -> nn.Sequential:
+def _trunk(channels: int, widths: tuple[int, int]) -> nn.Sequential:
     """Two stride-2 convolutions: no batch norm on the first layer."""
+    first, second = widths
     return nn.Sequential(
-        nn.Conv2d(channels, 32, 4, stride=2, padding=1),
+        nn.Conv2d(channels, first, 4, stride=2, padding=1),
         nn.LeakyReLU(0.2),
-        nn.Conv2d(32, 64, 4, stride=2, padding=1),
-        nn.BatchNorm2d(64),
+        nn.Conv2d(first, second, 4, stride=2, padding=1),
+        nn.BatchNorm2d(second),
         nn.LeakyReLU(0.2),
         nn.Flatten(),
     )
@@ -52,9 +54,10 @@ class SelfCritic(nn.Module):
     judges the code alone (an option, not the paper's): a critic that can tell generated images from
     real ones wins on the image and gives E no pull towards G's codes."""
 
-    def __init__(self, channels: int, features: int, latent_dim: int, hidden: int, sees_image: bool = True) -> None:
+    def __init__(self, channels: int, features: int, latent_dim: int, hidden: int, sees_image: bool = True,
+                 widths: tuple[int, int] = (32, 64)) -> None:
         super().__init__()
-        self.trunk = _trunk(channels) if sees_image else None
+        self.trunk = _trunk(channels, widths) if sees_image else None
         width = (features if sees_image else 0) + latent_dim
         self.head = nn.Sequential(nn.Linear(width, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
 
@@ -71,10 +74,12 @@ class InfoAE(Method):
         WeightSpec("gamma", default=0.4, low=0.01, high=100.0, doc="weight of the reconstruction loss"),
     )
     adaptive = {"beta": "adv"}
-    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "batch_norm": "separate", "critic_sees_image": True}
+    option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
+                       "critic_sees_image": True, "conv_widths": [32, 64]}
 
     def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
-                 batch_norm: str = "separate", critic_sees_image: bool = True) -> None:
+                 critic_lr: float | None = None, batch_norm: str = "separate", critic_sees_image: bool = True,
+                 conv_widths: tuple[int, int] | list[int] = (32, 64)) -> None:
         super().__init__(image_shape, generator)
         if batch_norm not in ("separate", "joint"):
             raise ValueError(f"infoae: batch_norm must be 'separate' or 'joint', got {batch_norm!r}")
@@ -83,27 +88,30 @@ class InfoAE(Method):
         if height % 4 or width % 4:
             raise ValueError(f"infoae needs image sides divisible by 4, got {height}x{width}")
         self.latent_dim, self.categories = latent_dim, categories
-        grid = (64, height // 4, width // 4)
+        if len(conv_widths) != 2 or min(conv_widths) < 1:
+            raise ValueError(f"infoae: conv_widths must be two positive channel counts (the two convolutions), got {conv_widths!r}")
+        widths = (int(conv_widths[0]), int(conv_widths[1]))
+        grid = (widths[1], height // 4, width // 4)
         features = grid[0] * grid[1] * grid[2]
-        self.encoder = nn.Sequential(_trunk(channels), nn.Linear(features, latent_dim))
+        self.encoder = nn.Sequential(_trunk(channels, widths), nn.Linear(features, latent_dim))
         self.decoder = nn.Sequential(
             nn.Linear(latent_dim, features),
             nn.BatchNorm1d(features),
             nn.ReLU(),
             nn.Unflatten(1, grid),
-            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1),
-            nn.BatchNorm2d(32),
+            nn.ConvTranspose2d(widths[1], widths[0], 4, stride=2, padding=1),
+            nn.BatchNorm2d(widths[0]),
             nn.ReLU(),
-            OneChannelConvTranspose2d(32, channels, 4, stride=2, padding=1),
+            OneChannelConvTranspose2d(widths[0], channels, 4, stride=2, padding=1),
         )
         self.code_generator = nn.Sequential(nn.Linear(NOISE_DIM + categories, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
         self.classifier = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, categories))
-        self.discriminator = nn.Sequential(_trunk(channels), nn.Linear(features, 1))
-        self.critic = SelfCritic(channels, features, latent_dim, hidden, sees_image=critic_sees_image)
+        self.discriminator = nn.Sequential(_trunk(channels, widths), nn.Linear(features, 1))
+        self.critic = SelfCritic(channels, features, latent_dim, hidden, sees_image=critic_sees_image, widths=widths)
         main = [*self.encoder.parameters(), *self.decoder.parameters(), *self.code_generator.parameters(), *self.classifier.parameters()]
         critics = [*self.discriminator.parameters(), *self.critic.parameters()]
         self.optimizers["main"] = adam(main, lr=lr, betas=(0.5, 0.999))
-        self.optimizers["critics"] = adam(critics, lr=lr, betas=(0.5, 0.999))
+        self.optimizers["critics"] = adam(critics, lr=lr if critic_lr is None else critic_lr, betas=(0.5, 0.999))
 
     def _condition(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         noise = torch.rand((n, NOISE_DIM), generator=self.generator, device=device) * 2 - 1
