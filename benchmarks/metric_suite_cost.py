@@ -1,5 +1,6 @@
 """Seconds for each metric of the full suite at its default sizes, on 10,000 points,
-10 latents and 5 factors (the full dSprites factor sizes 3, 6, 40, 32, 32), single-threaded.
+10 latents and 5 factors (the full dSprites factor sizes 3, 6, 40, 32, 32), single-threaded;
+`tc_y_z` (hybrid codes only) on the same latents with a 10-way cluster posterior.
 
 The code is a noisy copy of the five factors plus five noise latents, so every classifier has
 real work to do. Also times the same suite on the quickstart's evaluation set size (720
@@ -26,6 +27,7 @@ from trainables.evaluation import fit_score_split  # noqa: E402
 from trainables.metrics import (  # noqa: E402
     beta_vae_score, clustering_scores, dci, factor_vae_score, gaussian_information, kmeans_clusters, mig, probe_accuracy, sap,
 )
+from trainables.metrics.information import hybrid_total_correlation  # noqa: E402
 
 
 def suite(n: int, rng: np.random.Generator, boosters: tuple[str, ...]) -> list[tuple[str, float]]:
@@ -34,6 +36,8 @@ def suite(n: int, rng: np.random.Generator, boosters: tuple[str, ...]) -> list[t
     code = np.c_[factors / np.array(sizes) + rng.normal(scale=0.05, size=factors.shape), rng.normal(size=(n, 5))]
     logvar = np.full(code.shape, -3.0)
     labels = factors[:, 0]
+    cluster_logits = 4.0 * np.eye(10)[factors[:, 3] % 10] + rng.normal(size=(n, 10))  # a hybrid code's 10-way posterior
+    probs = np.exp(cluster_logits) / np.exp(cluster_logits).sum(axis=1, keepdims=True)
     fit, score = fit_score_split(n)
     timings = []
 
@@ -49,6 +53,7 @@ def suite(n: int, rng: np.random.Generator, boosters: tuple[str, ...]) -> list[t
     timed("factor_vae_score (10,000 + 5,000 votes of 64)", lambda: factor_vae_score(code, factors))
     timed("beta_vae_score (10,000 + 5,000 points of 64 pairs)", lambda: beta_vae_score(code, factors))
     timed("mi_x_z + tc (minibatch estimator, batches of 1,000)", lambda: gaussian_information(code, logvar))
+    timed("tc_y_z (hybrid codes: 10 classes summed exactly)", lambda: hybrid_total_correlation(code, logvar, probs))
     timed("k-means + clustering scores", lambda: clustering_scores(labels, kmeans_clusters(code, 3)))
     timed("probe_acc (logistic regression)", lambda: probe_accuracy(code[fit], labels[fit], code[score], labels[score]))
     return timings
