@@ -64,13 +64,15 @@ def generated_diagnosis(method, oracle: nn.Module, count: int, seed: int) -> dic
     """Purity of the generator's conditions under the oracle, C(E(x_g)) accuracy on c, oracle confidence."""
     was_training = method.training
     method.eval()
+    device = next(method.parameters()).device
     generator = torch.Generator().manual_seed(seed)
-    noise = torch.rand((count, 100), generator=generator) * 2 - 1
+    noise = (torch.rand((count, 100), generator=generator) * 2 - 1).to(device)
     conditions = torch.randint(method.categories, (count,), generator=generator)
-    codes = method._generate(noise, conditions)
+    codes = method._generate(noise, conditions.to(device))
     images = torch.sigmoid(method.decoder(codes))
-    recovered = method.classifier(method.encoder(images)).argmax(dim=1)
-    digits, confidence = oracle_labels(oracle, images)
+    recovered = method.classifier(method.encoder(images)).argmax(dim=1).cpu()
+    digits, confidence = oracle_labels(oracle.to(device), images)
+    digits, confidence = digits.cpu(), confidence.cpu()
     method.train(was_training)
     digit_of_condition = [int(torch.bincount(digits[conditions == c], minlength=10).argmax()) for c in range(method.categories)]
     return {
@@ -90,7 +92,8 @@ def real_accuracy_by_generated_labels(method, test, digit_of_condition: list[int
     mean the same on real and generated images; far below it: they do not carry over."""
     was_training = method.training
     method.eval()
-    clusters = torch.cat([method.encode(chunk).probs.argmax(dim=1) for chunk in test.images.split(1000)])
+    device = next(method.parameters()).device
+    clusters = torch.cat([method.encode(chunk.to(device)).probs.argmax(dim=1).cpu() for chunk in test.images.split(1000)])
     method.train(was_training)
     predicted = torch.tensor(digit_of_condition)[clusters]
     return (predicted == test.labels).float().mean().item()
@@ -117,7 +120,7 @@ def main() -> None:
         oracle = train_oracle(splits.train.images, splits.train.labels)
         if args.oracle:
             torch.save(oracle.state_dict(), args.oracle)
-    test_digits, _ = oracle_labels(oracle, splits.test.images)
+    test_digits, _ = oracle_labels(oracle, splits.test.images)  # the oracle trains and is scored on the CPU
     oracle_accuracy = (test_digits == splits.test.labels).float().mean().item()
     print(f"oracle: {oracle_accuracy:.4f} on the test set after {time.perf_counter() - started:.0f} s", flush=True)
     weights = {"alpha": 1.0, "beta": 1.0, "gamma": 0.4}
