@@ -118,6 +118,37 @@ def test_aae_codes_clusters_and_priors(tiny_sprites):
         cls(tiny_sprites.train.image_shape, torch.Generator(), clusters=1)
 
 
+def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
+    cls = get_method("aae")
+    shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
+    weights = {"adv_weight": torch.tensor(1.0)}
+
+    def first_step(**options):
+        torch.manual_seed(0)
+        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update="phased", **options)
+        return method, method.train_step(x, weights)
+
+    plain, plain_losses = first_step()
+    same, same_losses = first_step(disc_noise=0.0)
+    noisy, noisy_losses = first_step(disc_noise=0.3)
+    # 0 is the behaviour before the option, to the bit; noise changes what the adversaries see
+    assert torch.equal(plain_losses["loss/disc"], same_losses["loss/disc"])
+    assert not torch.equal(plain_losses["loss/disc"], noisy_losses["loss/disc"])
+    sgd_method, _ = first_step(optimizer="sgd", momentum=0.5, lr=0.01, gen_lr=0.1)
+    assert isinstance(sgd_method.optimizers["gen"], torch.optim.SGD)
+    assert sgd_method.optimizers["gen"].param_groups[0]["lr"] == 0.1
+    assert sgd_method.optimizers["recon"].param_groups[0]["lr"] == 0.01
+    assert sgd_method.optimizers["recon"].param_groups[0]["momentum"] == 0.5
+    for bad, message in [
+        ({"optimizer": "rmsprop"}, "optimizer must be"),
+        ({"momentum": 1.0}, "momentum must be"),
+        ({"disc_noise": -0.1}, "cannot be negative"),
+        ({"gen_lr": 0.1, "update": "joint"}, "needs update: phased"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            cls(shape, torch.Generator(), **bad)
+
+
 def test_ame_ae_discriminator_is_the_classifier_after_the_shared_encoder(tiny_sprites):
     method = get_method("ame_ae")(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, classifier_hidden=16)
     x = tiny_sprites.train.images[:4]

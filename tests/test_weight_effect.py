@@ -41,6 +41,12 @@ def test_the_phased_aae_weight_is_cancelled_by_adam(digits_images):
     assert effect.strongest.change < 3 * max(c.floor for c in effect.changes) + 0.01
 
 
+def test_the_phased_aae_weight_acts_under_momentum_sgd(digits_images):
+    # SGD has no per-parameter scale to cancel the factor: the same phased update, now sweepable
+    report = check_weight_effects(get_method("aae"), digits_images, {"update": "phased", "optimizer": "sgd", "lr": 0.01})
+    assert not report.inert and report.weights["adv_weight"].acts, report.lines()
+
+
 def test_beta_vae_gamma_acts_once_the_categorical_code_is_on(digits_images):
     off = check_weight_effects(get_method("beta_vae"), digits_images, only=["gamma"])
     on = check_weight_effects(get_method("beta_vae"), digits_images, {"categories": 10}, only=["gamma"])

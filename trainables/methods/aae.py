@@ -17,6 +17,12 @@ cancels — `adv_weight` then changes nothing but Adam's epsilon (the weight-eff
 together with the reconstruction, `adv_weight` is the ratio of regularisation to
 reconstruction, which Adam keeps. The paper gets the same ratio from separate learning rates
 of momentum SGD; the phased form keeps the alternation for such reproductions.
+Under `optimizer: sgd` (momentum SGD, the paper's optimizer kind) no rate adapts to the
+gradient's scale, so `adv_weight` acts in the phased form too; `gen_lr` gives the regularisation
+phase its own rate (the issue on reproductions reads the paper's appendix as 10x the
+reconstruction's; the paper's exact rates are not quoted here). `disc_noise` adds Gaussian noise
+to every input of both adversaries in training, as musyoku/adversarial-autoencoder's clustering
+model does (std 0.3 there); 0, the default, is the behaviour before the option.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
 
@@ -39,7 +45,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, score_together
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, score_together, sgd
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -56,7 +62,18 @@ class AdversarialAutoencoder(Method):
     summary = "autoencoder whose cluster and style codes are matched to priors by two adversaries"
     weights = (WeightSpec("adv_weight", default=1.0, low=0.01, high=100.0, doc="weight of the adversarial (regularisation) loss"),)
     adaptive = {"adv_weight": "adv"}
-    option_defaults = {"clusters": 16, "style_dim": 10, "hidden": 1000, "lr": 1e-4, "disc_lr": 1e-4, "update": "joint"}
+    option_defaults = {
+        "clusters": 16,
+        "style_dim": 10,
+        "hidden": 1000,
+        "lr": 1e-4,
+        "disc_lr": 1e-4,
+        "update": "joint",
+        "optimizer": "adam",
+        "momentum": 0.9,
+        "gen_lr": None,
+        "disc_noise": 0.0,
+    }
 
     def __init__(
         self,
@@ -68,13 +85,25 @@ class AdversarialAutoencoder(Method):
         lr: float = 1e-4,
         disc_lr: float = 1e-4,
         update: str = "joint",
+        optimizer: str = "adam",
+        momentum: float = 0.9,
+        gen_lr: float | None = None,
+        disc_noise: float = 0.0,
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
             raise ValueError(f"aae needs at least 2 clusters, got {clusters}")
         if update not in ("joint", "phased"):
             raise ValueError(f"aae: update must be 'joint' or 'phased', got {update!r}")
-        self.update = update
+        if optimizer not in ("adam", "sgd"):
+            raise ValueError(f"aae: optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"aae: momentum must be in [0, 1), got {momentum}")
+        if disc_noise < 0:
+            raise ValueError(f"aae: disc_noise is a standard deviation and cannot be negative, got {disc_noise}")
+        if gen_lr is not None and update != "phased":
+            raise ValueError("aae: gen_lr is the regularisation phase's rate and needs update: phased")
+        self.update, self.disc_noise = update, disc_noise
         self.clusters, self.style_dim = clusters, style_dim
         pixels = math.prod(self.image_shape)
         self.trunk = nn.Sequential(nn.Flatten(), mlp([pixels, hidden, hidden]), nn.ReLU())
@@ -84,10 +113,24 @@ class AdversarialAutoencoder(Method):
         self.disc_cat = mlp([clusters, hidden, hidden, 1])
         self.disc_gauss = mlp([style_dim, hidden, hidden, 1])
         encoder = [*self.trunk.parameters(), *self.cluster_head.parameters(), *self.style_head.parameters()]
-        self.optimizers["recon"] = adam([*encoder, *self.decoder.parameters()], lr=lr, betas=(0.5, 0.999))
-        self.optimizers["disc"] = adam([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], lr=disc_lr, betas=(0.5, 0.999))
+
+        def optimise(params, rate):
+            if optimizer == "sgd":
+                return sgd(params, lr=rate, momentum=momentum)
+            return adam(params, lr=rate, betas=(0.5, 0.999))
+
+        self.optimizers["recon"] = optimise([*encoder, *self.decoder.parameters()], lr)
+        self.optimizers["disc"] = optimise([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], disc_lr)
         if update == "phased":
-            self.optimizers["gen"] = adam(encoder, lr=lr, betas=(0.5, 0.999))
+            self.optimizers["gen"] = optimise(encoder, lr if gen_lr is None else gen_lr)
+
+    def _noisy(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes plus N(0, disc_noise^2) noise, the input an adversary sees in training (instance
+        noise: a one-hot prior sample and a nearly one-hot softmax stop being trivially apart)."""
+        if not self.disc_noise:
+            return codes
+        noise = torch.randn(codes.shape, generator=self.generator, device=codes.device, dtype=codes.dtype)
+        return codes + self.disc_noise * noise
 
     def _codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.trunk(x)
@@ -103,14 +146,15 @@ class AdversarialAutoencoder(Method):
         """Non-saturating loss of the codes against both adversaries (the codes want label 1)."""
         bce = nn.functional.binary_cross_entropy_with_logits
         with frozen(self.disc_cat, self.disc_gauss):
-            cat_logits, gauss_logits = self.disc_cat(y), self.disc_gauss(z)
+            cat_logits, gauss_logits = self.disc_cat(self._noisy(y)), self.disc_gauss(self._noisy(z))
         return bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
 
     def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of both adversaries: prior samples (label 1) against the given codes (label 0)."""
         bce = nn.functional.binary_cross_entropy_with_logits
         y_real, z_real = self._prior(y_fake.shape[0], y_fake.device)
-        logits = [*score_together(self.disc_cat, y_real, y_fake), *score_together(self.disc_gauss, z_real, z_fake)]
+        y_both, z_both = self._noisy(torch.cat([y_real, y_fake])), self._noisy(torch.cat([z_real, z_fake]))
+        logits = [*score_together(self.disc_cat, *y_both.chunk(2)), *score_together(self.disc_gauss, *z_both.chunk(2))]
         disc_loss = sum(bce(l, torch.full_like(l, float(i % 2 == 0))) for i, l in enumerate(logits)) / 2
         self.optimizers["disc"].zero_grad(set_to_none=True)
         disc_loss.backward()
