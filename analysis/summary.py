@@ -27,15 +27,43 @@ def _t_interval(values: pd.Series) -> tuple[float, float]:
     return stats.t.interval(CONFIDENCE, finite.size - 1, loc=finite.mean(), scale=stats.sem(finite))
 
 
-def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = ("mig", "recon_bce")) -> pd.DataFrame:
+def headline_metrics(metric: str | None = None) -> tuple[str, ...]:
+    """The summary's metrics: a spec's own `metric` first (the one its search optimises), then MIG and
+    the reconstruction error, each once."""
+    return tuple(dict.fromkeys(m for m in (metric, "mig", "recon_bce") if m))
+
+
+def _hashable(value):
+    """Option values as group keys: lists and dicts (a spec's `conv_widths`, say) by their text."""
+    return str(value) if isinstance(value, (list, tuple, dict)) else value
+
+
+def _default_option(method: str, option: str):
+    from trainables.methods import METHODS  # torch, only when a table has options
+
+    cls = METHODS.get(method)
+    return cls.option_defaults.get(option) if cls is not None else None
+
+
+def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics()) -> pd.DataFrame:
     """Mean, standard deviation and 95% t interval over seeds of each metric at each trial's last epoch.
 
-    Rows: method x weighting x starting weights; `trials` counts the seeds behind each row and
-    `statuses` how those trials ended.
+    Rows: method x weighting x starting weights x every option that differs between the trials
+    (column `options/<name>`), so two entries of one method with different options are never
+    pooled into one mean; `trials` counts the seeds behind each row and `statuses` how those
+    trials ended.
     """
     final = final_rows(tidy)
     weight_columns = sorted(c for c in final.columns if c.startswith("config/weights/"))
-    keys = ["config/method", "config/weighting"] + weight_columns
+    option_columns = []
+    for column in sorted(c for c in final.columns if c.startswith("config/options/")):
+        # an entry that leaves an option out ran with the method's default: show that, not a blank
+        option = column.removeprefix("config/options/")
+        defaults = final["config/method"].map(lambda method, option=option: _default_option(method, option))
+        final[column] = final[column].where(final[column].notna(), defaults).map(_hashable)
+        if final[column].nunique(dropna=False) > 1:
+            option_columns.append(column)
+    keys = ["config/method", "config/weighting"] + weight_columns + option_columns
     present = [m for m in metrics if m in final.columns]
     grouped = final.groupby(keys, dropna=False)
     table = grouped[present].agg(["mean", "std"])

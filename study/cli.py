@@ -11,6 +11,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .spec import StudySpec
 
 EXIT_BAD_INPUT = 2
 
@@ -128,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     _say_data_notes(spec, splits)
-    return _sweep(args, spec.name, lambda: run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits), bad_input=(SpecError, DataError))
+    return _sweep(args, spec, lambda: run_study(spec, address=args.address, storage_path=args.storage_path, splits=splits), bad_input=(SpecError, DataError))
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -149,15 +153,15 @@ def _resume(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"resuming {args.experiment} ({spec.name})", flush=True)
-    return _sweep(args, spec.name, lambda: resume_study(args.experiment, address=args.address), bad_input=(SpecError, DataError))
+    return _sweep(args, spec, lambda: resume_study(args.experiment, address=args.address), bad_input=(SpecError, DataError))
 
 
-def _sweep(args: argparse.Namespace, name: str, launch, bad_input: tuple = ()) -> int:
+def _sweep(args: argparse.Namespace, spec: StudySpec, launch, bad_input: tuple = ()) -> int:
     """Run or resume; print the summary; exit 0, 1 when every trial failed, 2 on input found bad late."""
     import pandas as pd
 
     from analysis import summarize
-    from analysis.summary import noise_note
+    from analysis.summary import headline_metrics, noise_note
 
     started = time.perf_counter()
     try:
@@ -170,8 +174,8 @@ def _sweep(args: argparse.Namespace, name: str, launch, bad_input: tuple = ()) -
         return EXIT_BAD_INPUT
     minutes = (time.perf_counter() - started) / 60
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
-        print(f"\n{name}: {tidy['trial_id'].nunique()} trials in {minutes:.1f} min")
-        table = summarize(tidy)
+        print(f"\n{spec.name}: {tidy['trial_id'].nunique()} trials in {minutes:.1f} min")
+        table = summarize(tidy, headline_metrics(spec.metric))
         print(table.to_string(index=False))
         print("\n".join(["", "mean, std and 95% t interval (low, high) over seeds at the last epoch; numbers differ across machines"] + noise_note(table)))
     print(f"\nexperiment: {experiment}\ntidy table: {experiment}/tidy.csv")

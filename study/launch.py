@@ -17,6 +17,7 @@ import ray
 from ray import tune
 
 from analysis import load_experiment, summarize
+from analysis.summary import headline_metrics
 from analysis.tidy import ExperimentError
 from trainables.datasets import Splits, load_dataset
 from trainables.methods import METHODS
@@ -164,7 +165,7 @@ def run_study(
         stop_ray(own_ray)
         raise
     fit_and_release(tuner, files, own_ray, run_info, clock)
-    return files.path, write_tables(files)
+    return files.path, write_tables(files, spec.metric)
 
 
 def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.DataFrame]:
@@ -186,7 +187,7 @@ def resume_study(experiment: str, address: str | None = None) -> tuple[str, pd.D
         stop_ray(own_ray)
         raise
     fit_and_release(tuner, files, own_ray, run_info, clock)
-    return files.path, write_tables(files)
+    return files.path, write_tables(files, spec.metric)
 
 
 def _now() -> str:
@@ -260,11 +261,11 @@ def record_run(files: ExperimentFiles, run_info: dict, clock: float) -> None:
     files.write_text(RUN_FILE, json.dumps(record, indent=1))
 
 
-def write_tables(files: ExperimentFiles) -> pd.DataFrame:
-    """The tidy table and its summary beside the trials; return the tidy table."""
+def write_tables(files: ExperimentFiles, metric: str | None = None) -> pd.DataFrame:
+    """The tidy table and its summary (the spec's `metric` first) beside the trials; return the tidy table."""
     tidy = load_experiment(files.path)
     files.write_text("tidy.csv", tidy.to_csv(index=False))
-    files.write_text("summary.csv", summarize(tidy).to_csv(index=False))
+    files.write_text("summary.csv", summarize(tidy, headline_metrics(metric)).to_csv(index=False))
     return tidy
 
 

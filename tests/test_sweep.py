@@ -132,3 +132,23 @@ def test_results_go_to_a_storage_uri(local_ray, tmp_path):
 
     assert main(["report", experiment, "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "report.html").stat().st_size > 0
+
+
+def test_the_printed_summary_leads_with_the_specs_metric_and_keeps_option_variants_apart(local_ray, tmp_path, capsys):
+    import yaml
+
+    from study.cli import main
+
+    entries = [{"name": "beta_vae", "weights": {"beta": {"values": [4]}}, "options": {"lr": lr}} for lr in (0.001, 0.0001)]
+    spec_file = tmp_path / "variants.yaml"
+    spec_file.write_text(yaml.safe_dump({"name": "variants", "dataset": SPRITES, "methods": entries, "seeds": [0],
+                                         "metric": "dci_disentanglement", "epochs": 1, "batch_size": 32}))
+    assert main(["run", str(spec_file), "--storage-path", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if line.lstrip().startswith("method"))
+    assert "options/lr" in header and header.index("dci_disentanglement mean") < header.index("mig mean")
+    summary = next((tmp_path / "out").glob("variants-*")) / "summary.csv"
+    import pandas as pd
+
+    table = pd.read_csv(summary)
+    assert sorted(table["options/lr"]) == [0.0001, 0.001] and table["trials"].tolist() == [1, 1]

@@ -114,3 +114,20 @@ def test_summary_intervals_and_which_rows_are_within_seed_noise(tmp_path):
     # best MIG is gamma 3 (0.42 +- 0.05); gamma 9's wide interval overlaps it, gamma 1's and 27's do not
     assert lines[0].startswith("mig: best (max) factor_vae fixed 3") and "1 of 3 other rows within seed noise" in lines[0]
     assert lines[1].startswith("recon_bce: best (min) factor_vae fixed 1")
+
+
+def test_summary_keeps_entries_with_different_options_apart_and_leads_with_the_specs_metric(tmp_path):
+    from analysis.summary import headline_metrics
+
+    # two entries of one method and weight, differing only in an option: two rows, never one pooled mean
+    for noise, accuracies in {0.0: [0.40, 0.46], 0.3: [0.70, 0.74]}.items():
+        for seed, accuracy in enumerate(accuracies):
+            # the noise-free entry leaves the option out: its row shows aae's default, 0.0; a list value is a key too
+            options = {"clusters": 16, "disc_noise": noise, "conv_widths": [32, 64]} if noise else {"clusters": 16}
+            cfg = config(1.0, seed) | {"method": "aae", "options": options}
+            write_trial(tmp_path, f"n{noise}s{seed}", cfg, [{"training_iteration": 1, "cluster_acc": accuracy, "mig": 0.1}])
+    assert headline_metrics("cluster_acc") == ("cluster_acc", "mig", "recon_bce") and headline_metrics("mig") == ("mig", "recon_bce")
+    table = summarize(load_experiment(tmp_path), headline_metrics("cluster_acc")).set_index("options/disc_noise")
+    assert "options/clusters" not in table.columns  # the same in every trial: not a row label
+    assert table.loc[0.0, "trials"] == 2 and table.loc[0.3, "cluster_acc mean"] == pytest.approx(0.72)
+    assert table.loc[0.0, "cluster_acc mean"] == pytest.approx(0.43) and table.loc[0.3, "options/conv_widths"] == "[32, 64]"
