@@ -222,3 +222,20 @@ def test_infoae_conv_widths_and_critic_rate(tiny_sprites):
     for bad in ([8], [8, 0], [8, 16, 32]):
         with pytest.raises(ValueError, match="conv_widths must be"):
             cls(shape, torch.Generator(), conv_widths=bad)
+
+
+def test_infoae_critic_noise(tiny_sprites):
+    cls = get_method("infoae")
+    x = tiny_sprites.train.images[:16]
+    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+
+    def first_step(**options):
+        torch.manual_seed(0)
+        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, **options)
+        return method.train_step(x, weights)
+
+    plain, zero, noisy = first_step(), first_step(critic_noise=0.0), first_step(critic_noise=0.3)
+    assert torch.equal(plain["loss/disc"], zero["loss/disc"])  # 0 is the paper's InfoAE, to the bit
+    assert not torch.equal(plain["loss/disc"], noisy["loss/disc"])  # Di and S see other inputs
+    with pytest.raises(ValueError, match="cannot be negative"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), critic_noise=-1.0)

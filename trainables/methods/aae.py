@@ -45,7 +45,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, score_together, sgd
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, instance_noise, score_together, sgd
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -125,12 +125,9 @@ class AdversarialAutoencoder(Method):
             self.optimizers["gen"] = optimise(encoder, lr if gen_lr is None else gen_lr)
 
     def _noisy(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes plus N(0, disc_noise^2) noise, the input an adversary sees in training (instance
-        noise: a one-hot prior sample and a nearly one-hot softmax stop being trivially apart)."""
-        if not self.disc_noise:
-            return codes
-        noise = torch.randn(codes.shape, generator=self.generator, device=codes.device, dtype=codes.dtype)
-        return codes + self.disc_noise * noise
+        """An adversary's training input (a one-hot prior sample and a nearly one-hot softmax stop being
+        trivially apart)."""
+        return instance_noise(codes, self.disc_noise, self.generator)
 
     def _codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.trunk(x)

@@ -156,6 +156,16 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
             parameter.requires_grad_(state)
 
 
+def instance_noise(tensor: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
+    """tensor + N(0, std^2) noise: what a critic sees in training when its inputs are blurred
+    (instance noise, so that real and fake inputs overlap and the critic's gradient stays useful).
+    std 0 returns the tensor itself and draws nothing, so runs without noise are unchanged to the bit."""
+    if not std:
+        return tensor
+    noise = torch.randn(tensor.shape, generator=generator, device=tensor.device, dtype=tensor.dtype)
+    return tensor + std * noise
+
+
 def score_together(module: nn.Module, *batches: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """module applied to each batch, as one call on their concatenation (one large matrix product
     instead of several small ones, and one weight-gradient sum). Only for modules whose rows do not

@@ -22,7 +22,8 @@ stride-2 convolutions (`conv_widths`, 32 and 64 channels by default; batch norm 
 layer, leaky ReLU 0.2) and a linear layer, D mirrors E with transposed convolutions, G and C
 have one hidden layer of 256 units; `critic_lr` (Di and S) defaults to `lr` (the paper's one rate for all
 networks; InfoGAN trains its generator 5x faster than its discriminator); S joins its image features with the code before its last
-two layers. Images must have sides divisible by 4 (MNIST 28, dSprites 32 or 64, digits 8).
+two layers; `critic_noise` (not the paper's; 0 by default) adds Gaussian noise to every input of Di and S,
+images and codes, in training (instance noise, as the AAE's `disc_noise`). Images must have sides divisible by 4 (MNIST 28, dSprites 32 or 64, digits 8).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import torch
 from torch import nn
 
 from ..networks import OneChannelConvTranspose2d
-from .base import Encoding, Method, WeightSpec, adam, frozen
+from .base import Encoding, Method, WeightSpec, adam, frozen, instance_noise
 
 NOISE_DIM = 100
 
@@ -75,12 +76,15 @@ class InfoAE(Method):
     )
     adaptive = {"beta": "adv"}
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
-                       "critic_sees_image": True, "conv_widths": [32, 64]}
+                       "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0}
 
     def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
                  critic_lr: float | None = None, batch_norm: str = "separate", critic_sees_image: bool = True,
-                 conv_widths: tuple[int, int] | list[int] = (32, 64)) -> None:
+                 conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0) -> None:
         super().__init__(image_shape, generator)
+        if critic_noise < 0:
+            raise ValueError(f"infoae: critic_noise is a standard deviation and cannot be negative, got {critic_noise}")
+        self.critic_noise = critic_noise
         if batch_norm not in ("separate", "joint"):
             raise ValueError(f"infoae: batch_norm must be 'separate' or 'joint', got {batch_norm!r}")
         self.batch_norm = batch_norm
@@ -131,6 +135,10 @@ class InfoAE(Method):
         joined = module(*(torch.cat(parts) for parts in zip(*inputs)))
         return tuple(joined.split([args[0].shape[0] for args in inputs]))
 
+    def _seen(self, tensor: torch.Tensor) -> torch.Tensor:
+        """A critic's input (image or code) as Di and S see it, with `critic_noise`."""
+        return instance_noise(tensor, self.critic_noise, self.generator)
+
     def train_step(self, x, weights):
         bce = nn.functional.binary_cross_entropy_with_logits
         ce = nn.functional.cross_entropy
@@ -141,8 +149,9 @@ class InfoAE(Method):
             z_g = self._generate(noise, labels)
             x_g = torch.sigmoid(self.decoder(z_g))
             z_e = self.encoder(x)
-        di_real, di_fake = self._joint(self.discriminator, (x,), (x_g,))
-        s_real, s_fake = self._joint(self.critic, (z_g, x_g), (z_e, x))
+        seen = self._seen
+        di_real, di_fake = self._joint(self.discriminator, (seen(x),), (seen(x_g),))
+        s_real, s_fake = self._joint(self.critic, (seen(z_g), seen(x_g)), (seen(z_e), seen(x)))
         critic_loss = (
             bce(di_real, torch.ones_like(di_real)) + bce(di_fake, torch.zeros_like(di_fake))
             + bce(s_real, torch.ones_like(s_real)) + bce(s_fake, torch.zeros_like(s_fake))
@@ -162,7 +171,7 @@ class InfoAE(Method):
         class_encoded = ce(self.classifier(z_eg), labels)  # C_le
         classification = class_generated + class_encoded
         with frozen(self.critic, self.discriminator):
-            fooled = [self.critic(z_e, x), *self._joint(self.discriminator, (x_r,), (x_g,))]  # E_l, D_le, D_lg
+            fooled = [self.critic(seen(z_e), seen(x)), *self._joint(self.discriminator, (seen(x_r),), (seen(x_g),))]  # E_l, D_le, D_lg
         adversarial = sum(bce(logits, torch.ones_like(logits)) for logits in fooled)
         reconstruction = (x_r - x).flatten(1).norm(dim=1).mean()
         total = weights["alpha"] * classification + weights["beta"] * adversarial + weights["gamma"] * reconstruction
