@@ -27,10 +27,13 @@ def _t_interval(values: pd.Series) -> tuple[float, float]:
     return stats.t.interval(CONFIDENCE, finite.size - 1, loc=finite.mean(), scale=stats.sem(finite))
 
 
+SUMMARY_METRICS = ("mig", "recon_bce")
+
+
 def headline_metrics(metric: str | None = None) -> tuple[str, ...]:
-    """The summary's metrics: a spec's own `metric` first (the one its search optimises), then MIG and
-    the reconstruction error, each once."""
-    return tuple(dict.fromkeys(m for m in (metric, "mig", "recon_bce") if m))
+    """The summary's metrics: MIG and the reconstruction error, led by a spec's own `metric` (the one
+    its search optimises) when that is another one; the two keep their order otherwise."""
+    return SUMMARY_METRICS if metric in (None, *SUMMARY_METRICS) else (metric, *SUMMARY_METRICS)
 
 
 def _hashable(value):
