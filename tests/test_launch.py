@@ -41,7 +41,7 @@ def steps(monkeypatch, tmp_path):
     monkeypatch.setattr(launch, "check_resources", lambda spec: taken.append("check resources"))
     monkeypatch.setattr(launch, "build_tuner", lambda *args: taken.append("build tuner") or FakeTuner(taken, tmp_path))
     monkeypatch.setattr(launch, "load_experiment", lambda path: taken.append("tidy") or pd.DataFrame({"trial_id": ["a"]}))
-    monkeypatch.setattr(launch, "summarize", lambda tidy: pd.DataFrame({"n": [1]}))
+    monkeypatch.setattr(launch, "summarize", lambda tidy, metrics=None: pd.DataFrame({"n": [1]}))
     real_remove = launch.ExperimentFiles.remove
 
     def remove(files, relative):
