@@ -144,9 +144,26 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
         ({"momentum": 1.0}, "momentum must be"),
         ({"disc_noise": -0.1}, "cannot be negative"),
         ({"gen_lr": 0.1, "update": "joint"}, "needs update: phased"),
+        ({"lr_decay": 0.0}, "lr_decay must be"),
+        ({"lr_decay": 1.5}, "lr_decay must be"),
     ]:
         with pytest.raises(ValueError, match=message):
             cls(shape, torch.Generator(), **bad)
+
+
+def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
+    cls = get_method("aae")
+    shape = tiny_sprites.train.image_shape
+    constant = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update="phased", lr=1e-3)
+    decayed = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update="phased", lr=1e-3, lr_decay=0.5)
+    assert not constant.schedulers
+    for _ in range(2):
+        constant.end_epoch()
+        decayed.end_epoch()
+    assert constant.optimizers["recon"].param_groups[0]["lr"] == 1e-3
+    assert set(decayed.schedulers) == {"recon", "disc", "gen"}
+    for optimizer in decayed.optimizers.values():
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(optimizer.param_groups[0]["initial_lr"] * 0.25)
 
 
 def test_ame_ae_discriminator_is_the_classifier_after_the_shared_encoder(tiny_sprites):
