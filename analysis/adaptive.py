@@ -37,6 +37,7 @@ from .core.resampling import seed_bootstrap
 from .tidy import final_rows
 from .tradeoff import tradeoff_by_mode
 from .trajectories import weight_convergence, weight_trajectories
+from .variants import label_option_variants
 
 INCLUDED_STATUS = "finished"
 REFERENCE_MODE = "fixed"
@@ -278,7 +279,7 @@ def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None 
     """
     require_metric(frame, metric)
     direction = metric_mode(metric, mode)
-    selected, method = select_method(frame, method)
+    selected, method = select_method(label_option_variants(frame), method)  # an option variant is a method of its own
     require_both_modes(selected)
     weight = adaptive_weight_name(selected, weight)
     final, counts = analysed_final_rows(selected, metric, weight)

@@ -17,6 +17,7 @@ from .glossary import COMPARISON_DEFINITIONS as DEFINITIONS
 from .overview import add_overview, experiment_metadata
 from .report import Report, check_out_dir
 from .tidy import final_rows, load_experiment
+from .variants import label_option_variants, variants_of
 from .verdicts import comparison_verdict
 
 # metrics compared when present, the first present one in full (figures), the rest as a table
@@ -41,13 +42,14 @@ def _metrics(tidy: pd.DataFrame, requested: list[str] | None) -> list[str]:
 def build_comparison(paths: list[str], out: str | Path, metrics: list[str] | None = None, method: str | None = None) -> dict[str, Path | list[str]]:
     """Load the experiments, compare fixed with adaptive weighting, write the report into `out`."""
     check_out_dir(out)
-    tidy = load_experiment(*paths)
+    tidy = label_option_variants(load_experiment(*paths))  # option variants of a method compared apart
     metadata = {Path(str(p).rstrip("/")).name: experiment_metadata(str(p)) for p in paths}
     candidates = methods_run_both_ways(tidy)
     if method is not None:
-        if method not in candidates:
+        chosen_variants = [name for name in variants_of(tidy, method) if name in candidates]
+        if not chosen_variants:
             raise ValueError(f"{method} was not run both fixed and adaptive here; methods run both ways: {candidates or 'none'}")
-        candidates = [method]
+        candidates = chosen_variants
     if not candidates:
         found = tidy.groupby("config/method")["config/weighting"].agg(lambda s: sorted(set(s))).to_dict()
         raise ValueError(f"no method was run both fixed and adaptive in these experiments (modes per method: {found})")

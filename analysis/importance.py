@@ -24,6 +24,7 @@ import pandas as pd
 
 from .core.budgets import trial_values
 from .core.frame import WEIGHT_PREFIX, canonical_weights, metric_mode
+from .variants import label_option_variants
 
 EVALUATORS = ("fanova", "ped_anova")
 MIN_TRIALS = 4
@@ -188,7 +189,7 @@ def weight_importance(
         raise ValueError(f"unknown evaluator(s) {unknown}; choose from {list(EVALUATORS)}")
     if ped_anova_target_quantile is not None and not 0 < ped_anova_target_quantile < 1:
         raise ValueError(f"ped_anova_target_quantile must lie in (0, 1), got {ped_anova_target_quantile}")
-    trials = trial_values(frame, metric, budget)
+    trials = trial_values(label_option_variants(frame), metric, budget)  # option variants apart
     caveat = GUIDED_CAVEAT if guided else UNGUIDED_CAVEAT
     rows = []
     for (method, weighting), group in trials.groupby(["method", "weighting"], sort=True):

@@ -17,6 +17,7 @@ from scipy import stats
 from .core.budgets import final_budgets, rung_budgets, trial_values
 from .core.frame import validate_frame
 from .sensitivity import INDEX_COLUMNS, sensitivity_indices
+from .variants import label_option_variants
 
 AGREEMENT_COLUMNS = ["method", "weighting", "metric", "budget", "final_budget", "spearman", "p_value", "n_trials", "note"]
 
@@ -63,6 +64,7 @@ def ranking_agreement(frame: pd.DataFrame, metric: str, *, budgets: Mapping[str,
     below 3 trials or for a constant ranking. Columns: `AGREEMENT_COLUMNS`.
     """
     validate_frame(frame, metric)
+    frame = label_option_variants(frame)  # option variants apart
     finals = final_budgets(frame, metric)
     chosen = rung_budgets(frame, metric) if budgets is None else budgets
     final_values = trial_values(frame, metric, finals).set_index("trial_id")

@@ -50,6 +50,7 @@ from .response import (
     tunability,
     weight_share,
 )
+from .variants import label_option_variants
 
 INDEX_COLUMNS = [
     "method", "weighting", "weight", "metric", "mode", "budget", "index", "weight_value",
@@ -228,7 +229,7 @@ def sensitivity_indices(
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    trials = trial_values(frame, metric, budget)
+    trials = trial_values(label_option_variants(frame), metric, budget)  # option variants apart
     rows: list[dict] = []
     for (method, weighting), group in trials.groupby(["method", "weighting"], sort=True):
         weights = _group_weights(group)

@@ -21,6 +21,7 @@ from .ranking import ranking_agreement, rung_table
 from .report import Report, check_out_dir
 from .sensitivity import sensitivity_indices
 from .tidy import Location, final_rows, load_experiment
+from .variants import BASE_NAME, label_option_variants
 from .verdicts import SIGNIFICANCE, effect_verdict, sensitivity_verdicts
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,14 @@ def _curves(report: Report, tidy: pd.DataFrame, chosen: list[str]) -> None:
                           caption=f"{method}: seed-mean {label_of(metric)} over {varied[0]} x {varied[1]}")
 
 
+def _defaults_per_variant(tidy: pd.DataFrame, defaults: dict[str, dict[str, float]] | None) -> dict | None:
+    """A method's default weights hold for each of its option variants as well."""
+    if not defaults:
+        return defaults
+    pairs = tidy[["config/method", BASE_NAME]].drop_duplicates().itertuples(index=False)
+    return defaults | {label: defaults[base] for label, base in pairs if label not in defaults and isinstance(defaults.get(base), dict)}
+
+
 def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = None,
                  defaults: dict[str, dict[str, float]] | None = None) -> dict[str, Path | list[str]]:
     """Load the experiments, compute every sensitivity index, draw the figures, write the report into `out`.
@@ -111,7 +120,8 @@ def build_report(paths: list[str], out: str | Path, metrics: list[str] | None = 
     `defaults`: each method's default weights ({method: {weight: value}}), for tunability.
     """
     check_out_dir(out)
-    tidy = load_experiment(*paths)
+    tidy = label_option_variants(load_experiment(*paths))  # option variants of a method analysed apart
+    defaults = _defaults_per_variant(tidy, defaults)
     names = [Path(str(p).rstrip("/")).name for p in paths]
     metadata = {name: experiment_metadata(str(p)) for name, p in zip(names, paths)}
     locations = {name: Location.parse(p) for name, p in zip(names, paths)}

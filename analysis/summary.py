@@ -13,6 +13,7 @@ from scipy import stats
 
 from .core.frame import metric_mode
 from .tidy import final_rows
+from .variants import OPTION_PREFIX, filled_options
 
 CONFIDENCE = 0.95
 
@@ -36,18 +37,6 @@ def headline_metrics(metric: str | None = None) -> tuple[str, ...]:
     return SUMMARY_METRICS if metric in (None, *SUMMARY_METRICS) else (metric, *SUMMARY_METRICS)
 
 
-def _hashable(value):
-    """Option values as group keys: lists and dicts (a spec's `conv_widths`, say) by their text."""
-    return str(value) if isinstance(value, (list, tuple, dict)) else value
-
-
-def _default_option(method: str, option: str):
-    from trainables.methods import METHODS  # torch, only when a table has options
-
-    cls = METHODS.get(method)
-    return cls.option_defaults.get(option) if cls is not None else None
-
-
 def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics()) -> pd.DataFrame:
     """Mean, standard deviation and 95% t interval over seeds of each metric at each trial's last epoch.
 
@@ -56,16 +45,10 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics())
     pooled into one mean; `trials` counts the seeds behind each row and `statuses` how those
     trials ended.
     """
-    final = final_rows(tidy)
+    # an entry that leaves an option out ran with the method's default: show that, not a blank
+    final = filled_options(final_rows(tidy))
     weight_columns = sorted(c for c in final.columns if c.startswith("config/weights/"))
-    option_columns = []
-    for column in sorted(c for c in final.columns if c.startswith("config/options/")):
-        # an entry that leaves an option out ran with the method's default: show that, not a blank
-        option = column.removeprefix("config/options/")
-        defaults = final["config/method"].map(lambda method, option=option: _default_option(method, option))
-        final[column] = final[column].where(final[column].notna(), defaults).map(_hashable)
-        if final[column].nunique(dropna=False) > 1:
-            option_columns.append(column)
+    option_columns = [c for c in sorted(final.columns) if c.startswith(OPTION_PREFIX) and final[c].nunique(dropna=False) > 1]
     keys = ["config/method", "config/weighting"] + weight_columns + option_columns
     present = [m for m in metrics if m in final.columns]
     grouped = final.groupby(keys, dropna=False)
