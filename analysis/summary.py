@@ -1,6 +1,7 @@
 """The on-screen summary of a study: final metrics per method, weighting mode and weight, over seeds.
 
-Each metric comes with the seed mean's 95% Student-t interval (scipy.stats.t), so that a table
+Each metric comes with the seed mean's 95% Student-t interval (scipy.stats.t; cut to the metric's
+range in `trainables.metric_registry`, so an accuracy's never passes 1), so that a table
 of two or three seeds says itself how little it can tell apart; `noise_note` names, per metric,
 the rows whose intervals overlap the best row's: differences there are within seed noise.
 """
@@ -11,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trainables.metric_registry import bounds_of
+
 from .core.frame import metric_mode
 from .tidy import final_rows
 from .variants import OPTION_PREFIX, filled_options
@@ -18,14 +21,16 @@ from .variants import OPTION_PREFIX, filled_options
 CONFIDENCE = 0.95
 
 
-def _t_interval(values: pd.Series) -> tuple[float, float]:
-    """95% t interval of the mean; NaN below two finite values. A zero spread gives [mean, mean]."""
+def _t_interval(values: pd.Series, bounds: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float, float]:
+    """95% t interval of the mean, cut to the values the metric can take (a two-seed accuracy interval
+    would otherwise pass 100%); NaN below two finite values. A zero spread gives [mean, mean]."""
     finite = values.dropna().to_numpy(dtype=float)
     if finite.size < 2:
         return np.nan, np.nan
     if np.ptp(finite) == 0:
         return finite[0], finite[0]
-    return stats.t.interval(CONFIDENCE, finite.size - 1, loc=finite.mean(), scale=stats.sem(finite))
+    low, high = stats.t.interval(CONFIDENCE, finite.size - 1, loc=finite.mean(), scale=stats.sem(finite))
+    return max(low, bounds[0]), min(high, bounds[1])
 
 
 SUMMARY_METRICS = ("mig", "recon_bce")
@@ -55,7 +60,7 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics())
     table = grouped[present].agg(["mean", "std"])
     table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
     for metric in present:
-        bounds = grouped[metric].apply(_t_interval)
+        bounds = grouped[metric].apply(_t_interval, bounds=bounds_of(metric))
         # a zero spread gives the point itself; min/max keep the table's own mean inside despite rounding
         table[f"{metric} low"] = np.fmin([b[0] for b in bounds], table[f"{metric} mean"])
         table[f"{metric} high"] = np.fmax([b[1] for b in bounds], table[f"{metric} mean"])

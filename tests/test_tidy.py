@@ -131,3 +131,12 @@ def test_summary_keeps_entries_with_different_options_apart_and_leads_with_the_s
     assert "options/clusters" not in table.columns  # the same in every trial: not a row label
     assert table.loc[0.0, "trials"] == 2 and table.loc[0.3, "cluster_acc mean"] == pytest.approx(0.72)
     assert table.loc[0.0, "cluster_acc mean"] == pytest.approx(0.43) and table.loc[0.3, "options/conv_widths"] == "[32, 64]"
+
+
+def test_summary_intervals_stay_inside_the_metrics_range(tmp_path):
+    # two seeds far apart: the raw t interval of the accuracy runs from about -3.0 to +4.2
+    for seed, accuracy in enumerate([0.21, 0.99]):
+        write_trial(tmp_path, f"s{seed}", config(1.0, seed), [{"training_iteration": 1, "cluster_acc": accuracy, "recon_bce": 5.0 + 100 * seed}])
+    row = summarize(load_experiment(tmp_path), ("cluster_acc", "recon_bce")).iloc[0]
+    assert (row["cluster_acc low"], row["cluster_acc high"]) == (0.0, 1.0)
+    assert row["recon_bce low"] == 0.0 and row["recon_bce high"] > 55.0  # a non-negative error: cut below only

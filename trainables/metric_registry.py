@@ -12,6 +12,7 @@ No torch or sklearn imports: the analysis and the spec validator import this che
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,32 +28,37 @@ class Metric:
     label: str  # a report's column header
     meaning: str  # one sentence for a report's glossary
     reported: bool = True  # analysed by default in the reports (in this file's order: the first present one leads)
+    bounds: tuple[float, float] = (-math.inf, math.inf)  # values the metric can take (every estimate stays inside)
+
+
+UNIT = (0.0, 1.0)  # scores and accuracies
+NON_NEGATIVE = (0.0, math.inf)
 
 
 # disentanglement first, then clustering, information and reconstruction: a report's default order
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("mig", "max", "disentanglement", "MIG", "Mutual information gap (Chen et al. 2018): per factor, the gap between the two latents most informative about it, normalised by its entropy."),
-    Metric("dci_disentanglement", "max", "disentanglement", "DCI disentanglement", "How far each latent predicts a single factor (Eastwood & Williams 2018)."),
-    Metric("factor_vae_score", "max", "disentanglement", "FactorVAE score", "Majority-vote accuracy of naming the fixed factor from the least-varying latent (Kim & Mnih 2018)."),
-    Metric("sap", "max", "disentanglement", "SAP", "Separated attribute predictability (Kumar et al. 2018)."),
-    Metric("beta_vae_score", "max", "disentanglement", "BetaVAE score", "Accuracy of a linear classifier naming the fixed factor from latent differences (Higgins et al. 2017)."),
-    Metric("dci_completeness", "max", "disentanglement", "DCI completeness", "How far each factor is predicted by a single latent.", reported=False),
-    Metric("dci_informativeness", "max", "disentanglement", "DCI informativeness", "Held-out accuracy of predicting the factors from the code.", reported=False),
-    Metric("dci_informativeness_train", "max", "disentanglement", "DCI informativeness (fit set)", "Accuracy of the same predictors on the codes they were fitted to.", reported=False),
-    Metric("cluster_acc", "max", "clustering", "clustering accuracy", "Share of images whose cluster, mapped to a class (Hungarian or many-to-one), is their class."),
-    Metric("probe_acc", "max", "clustering", "linear probe accuracy", "Accuracy of a logistic regression from the code to the class, on held-out codes."),
+    Metric("mig", "max", "disentanglement", "MIG", "Mutual information gap (Chen et al. 2018): per factor, the gap between the two latents most informative about it, normalised by its entropy.", bounds=UNIT),
+    Metric("dci_disentanglement", "max", "disentanglement", "DCI disentanglement", "How far each latent predicts a single factor (Eastwood & Williams 2018).", bounds=UNIT),
+    Metric("factor_vae_score", "max", "disentanglement", "FactorVAE score", "Majority-vote accuracy of naming the fixed factor from the least-varying latent (Kim & Mnih 2018).", bounds=UNIT),
+    Metric("sap", "max", "disentanglement", "SAP", "Separated attribute predictability (Kumar et al. 2018).", bounds=UNIT),
+    Metric("beta_vae_score", "max", "disentanglement", "BetaVAE score", "Accuracy of a linear classifier naming the fixed factor from latent differences (Higgins et al. 2017).", bounds=UNIT),
+    Metric("dci_completeness", "max", "disentanglement", "DCI completeness", "How far each factor is predicted by a single latent.", reported=False, bounds=UNIT),
+    Metric("dci_informativeness", "max", "disentanglement", "DCI informativeness", "Held-out accuracy of predicting the factors from the code.", reported=False, bounds=UNIT),
+    Metric("dci_informativeness_train", "max", "disentanglement", "DCI informativeness (fit set)", "Accuracy of the same predictors on the codes they were fitted to.", reported=False, bounds=UNIT),
+    Metric("cluster_acc", "max", "clustering", "clustering accuracy", "Share of images whose cluster, mapped to a class (Hungarian or many-to-one), is their class.", bounds=UNIT),
+    Metric("probe_acc", "max", "clustering", "linear probe accuracy", "Accuracy of a logistic regression from the code to the class, on held-out codes.", bounds=UNIT),
     Metric("cluster_acc_confident", "max", "clustering", "clustering accuracy (confident-example labels)",
            "Accuracy on the scored third when each cluster takes the label of its most confident example in the other two thirds (Makhzani et al. 2016).",
-           reported=False),
-    Metric("cluster_nmi", "max", "clustering", "clustering NMI", "Normalised mutual information between clusters and classes.", reported=False),
-    Metric("cluster_ari", "max", "clustering", "clustering ARI", "Adjusted Rand index between clusters and classes.", reported=False),
+           reported=False, bounds=UNIT),
+    Metric("cluster_nmi", "max", "clustering", "clustering NMI", "Normalised mutual information between clusters and classes.", reported=False, bounds=UNIT),
+    Metric("cluster_ari", "max", "clustering", "clustering ARI", "Adjusted Rand index between clusters and classes.", reported=False, bounds=(-1.0, 1.0)),
     Metric("mi_x_y", "max", "information", "I(x;y) (nats)", "Mutual information between images and the categorical code."),
     Metric("mi_x_z", "max", "information", "I(x;z) (nats)", "Mutual information between images and the continuous code, summed over latents.", reported=False),
     Metric("tc", "min", "information", "total correlation (nats)", "Total correlation of the aggregate posterior: dependence between the latents.", reported=False),
     Metric("tc_y_z", "min", "information", "TC(y; z) (nats)",
            "Total correlation of a hybrid code, the categorical y with the Gaussian latents (seed 001's TC(y; z)): I(y; z) + TC(z).", reported=False),
-    Metric("recon_bce", "min", "reconstruction", "reconstruction (nats)", "Bernoulli negative log-likelihood per image of the reconstruction (nats)."),
-    Metric("recon_mse", "min", "reconstruction", "reconstruction (squared error)", "Summed squared error per image between the image and its reconstruction.", reported=False),
+    Metric("recon_bce", "min", "reconstruction", "reconstruction (nats)", "Bernoulli negative log-likelihood per image of the reconstruction (nats).", bounds=NON_NEGATIVE),
+    Metric("recon_mse", "min", "reconstruction", "reconstruction (squared error)", "Summed squared error per image between the image and its reconstruction.", reported=False, bounds=NON_NEGATIVE),
 )}
 EVAL_KEYS: tuple[str, ...] = tuple(METRICS)
 REPORTED: tuple[str, ...] = tuple(name for name, metric in METRICS.items() if metric.reported)
@@ -63,6 +69,11 @@ def direction_of(name: str) -> Direction:
     if name in METRICS:
         return METRICS[name].direction
     return "min" if name.startswith("loss/") else "max"
+
+
+def bounds_of(name: str) -> tuple[float, float]:
+    """The values a reported key can take: the registry's bounds, else the whole real line."""
+    return METRICS[name].bounds if name in METRICS else (-math.inf, math.inf)
 
 
 def label_of(name: str) -> str:
