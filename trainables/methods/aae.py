@@ -48,7 +48,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, instance_noise, score_together, sgd
+from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, instance_noise, sgd
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -161,7 +161,8 @@ class AdversarialAutoencoder(Method):
         bce = nn.functional.binary_cross_entropy_with_logits
         y_real, z_real = self._prior(y_fake.shape[0], y_fake.device)
         y_both, z_both = self._noisy(torch.cat([y_real, y_fake])), self._noisy(torch.cat([z_real, z_fake]))
-        logits = [*score_together(self.disc_cat, *y_both.chunk(2)), *score_together(self.disc_gauss, *z_both.chunk(2))]
+        # one call per adversary on prior samples and codes together (rows do not interact: no batch norm)
+        logits = [*self.disc_cat(y_both).chunk(2), *self.disc_gauss(z_both).chunk(2)]
         disc_loss = sum(bce(l, torch.full_like(l, float(i % 2 == 0))) for i, l in enumerate(logits)) / 2
         self.optimizers["disc"].zero_grad(set_to_none=True)
         disc_loss.backward()
