@@ -20,6 +20,7 @@ import pandas as pd
 from trainables.weighting import ControllerSettings
 
 from .tidy import final_rows
+from .variants import BASE_NAME, label_option_variants, variants_of
 
 
 def _accuracy_column(frame: pd.DataFrame) -> str:
@@ -115,4 +116,23 @@ def calibrate(frame: pd.DataFrame, weight: str, bands: list[tuple[float, float]]
         result["in_band"] = time_in_band(frame, weight)
     except ValueError:
         pass
+    return result
+
+
+def calibrate_methods(tidy: pd.DataFrame, method: str | None = None,
+                      bands: list[tuple[float, float]] | None = None) -> dict[str, tuple[str, dict[str, pd.DataFrame]]]:
+    """`calibrate` for each method of the experiments that has an adaptive weight (or the one named),
+    each option variant apart (`analysis.variants`): {method label: (weight, tables)}."""
+    from trainables.methods import METHODS  # torch, only for this command
+
+    labelled = label_option_variants(tidy)
+    bases = labelled.groupby("config/method")[BASE_NAME].first()
+    adaptive = {label: base for label, base in bases.items() if METHODS.get(base) is not None and METHODS[base].adaptive}
+    chosen = variants_of(labelled, method) if method else sorted(adaptive)
+    if not chosen or any(label not in adaptive for label in chosen):
+        raise ValueError(f"no method with an adaptive weight to calibrate (methods with one here: {sorted(adaptive) or 'none'})")
+    result = {}
+    for label in chosen:
+        weight = next(iter(METHODS[adaptive[label]].adaptive))
+        result[label] = (weight, calibrate(labelled[labelled["config/method"] == label], weight, bands))
     return result

@@ -217,19 +217,12 @@ def _calibrate(args: argparse.Namespace) -> int:
     """Which controller bands can the discriminator reach? From the fixed-weight trials of experiments."""
     import pandas as pd
 
-    from analysis.calibration import calibrate
+    from analysis.calibration import calibrate_methods
     from analysis.tidy import ExperimentError, load_experiment
-    from trainables.methods import METHODS
 
     try:
-        tidy = load_experiment(*args.experiments)
-        adaptive_methods = sorted(m for m in tidy["config/method"].unique() if METHODS.get(m) is not None and METHODS[m].adaptive)
-        chosen = [args.method] if args.method else adaptive_methods
-        if not chosen or any(m not in adaptive_methods for m in chosen):
-            raise ValueError(f"no method with an adaptive weight to calibrate (methods with one here: {adaptive_methods or 'none'})")
-        for method in chosen:
-            weight = next(iter(METHODS[method].adaptive))
-            result = calibrate(tidy[tidy["config/method"] == method], weight, [tuple(b) for b in args.band] if args.band else None)
+        bands = [tuple(b) for b in args.band] if args.band else None
+        for method, (weight, result) in calibrate_methods(load_experiment(*args.experiments), args.method, bands).items():
             with pd.option_context("display.width", 200, "display.float_format", "{:.3f}".format):
                 print(f"{method}: discriminator accuracy over the second half of the fixed-{weight} trials")
                 print(result["accuracy"].to_string(index=False))

@@ -82,3 +82,20 @@ def test_study_calibrate_prints_the_tables_and_refuses_a_method_without_a_contro
     assert "0.85-0.95" in out and "reached at gamma = 1" in out and "time in band" in out
     assert main(["calibrate", str(tmp_path), "--method", "beta_vae"]) == 2
     assert "no method with an adaptive weight" in capsys.readouterr().err
+
+
+def test_calibration_keeps_option_variants_apart():
+    from analysis.calibration import calibrate_methods
+
+    # the same method with two discriminator widths: one reaches 0.75 at gamma 10, the other stays at 0.55
+    wide = frame(lambda start, seed, epoch: {1.0: 0.9, 10.0: 0.75, 100.0: 0.6}[start])
+    wide["config/options/disc_hidden"] = 1000
+    narrow = frame(lambda start, seed, epoch: 0.55)
+    narrow["trial_id"] = "narrow-" + narrow["trial_id"]
+    narrow["config/options/disc_hidden"] = 64
+    result = calibrate_methods(pd.concat([wide, narrow], ignore_index=True), "factor_vae", [(0.7, 0.8)])
+    assert sorted(result) == ["factor_vae[disc_hidden=1000]", "factor_vae[disc_hidden=64]"]
+    reached = {label: tables["bands"]["reachable"].iloc[0] for label, (_, tables) in result.items()}
+    assert reached["factor_vae[disc_hidden=1000]"] == "reached at gamma = 10"
+    assert reached["factor_vae[disc_hidden=64]"].startswith("not reached")
+    assert result["factor_vae[disc_hidden=64]"][1]["accuracy"]["seeds"].tolist() == [3, 3, 3]
