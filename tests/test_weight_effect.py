@@ -88,7 +88,7 @@ def test_settings_and_weights_are_checked():
         check_weight_effects(get_method("aae"), torch.rand(10, 1, 8, 8))
 
 
-@pytest.mark.parametrize("shipped", ["digits-aae-sensitivity", "digits-infoae-sensitivity"])
+@pytest.mark.parametrize("shipped", ["digits-aae-sensitivity", "digits-aae-noise-sensitivity", "digits-infoae-sensitivity"])
 def test_study_check_passes_the_shipped_digits_specs(capsys, shipped):
     from study.cli import main
 
