@@ -17,9 +17,14 @@ from scipy import stats
 from .core.budgets import final_budgets, rung_budgets, trial_values
 from .core.frame import validate_frame
 from .sensitivity import INDEX_COLUMNS, sensitivity_indices
-from .variants import label_option_variants
+from .variants import label_option_variants, variants_of
 
 AGREEMENT_COLUMNS = ["method", "weighting", "metric", "budget", "final_budget", "spearman", "p_value", "n_trials", "note"]
+
+
+def _per_variant(frame: pd.DataFrame, budgets: Mapping[str, Iterable[int]]) -> dict[str, Iterable[int]]:
+    """Budgets given for a method hold for each of its option variants (a labelled frame's methods)."""
+    return {label: epochs for name, epochs in budgets.items() for label in (variants_of(frame, name) or [name])}
 
 
 def rung_table(frame: pd.DataFrame, metric: str, *, budgets: Mapping[str, Iterable[int]] | None = None, **options) -> pd.DataFrame:
@@ -31,7 +36,8 @@ def rung_table(frame: pd.DataFrame, metric: str, *, budgets: Mapping[str, Iterab
     Same layout as `sensitivity_indices`; the `budget` column tells the rung.
     """
     validate_frame(frame, metric)
-    chosen = rung_budgets(frame, metric) if budgets is None else budgets
+    frame = label_option_variants(frame)  # option variants apart
+    chosen = rung_budgets(frame, metric) if budgets is None else _per_variant(frame, budgets)
     tables = []
     for method, epochs in chosen.items():
         method_rows = frame[frame["config/method"] == method]
@@ -66,7 +72,7 @@ def ranking_agreement(frame: pd.DataFrame, metric: str, *, budgets: Mapping[str,
     validate_frame(frame, metric)
     frame = label_option_variants(frame)  # option variants apart
     finals = final_budgets(frame, metric)
-    chosen = rung_budgets(frame, metric) if budgets is None else budgets
+    chosen = rung_budgets(frame, metric) if budgets is None else _per_variant(frame, budgets)
     final_values = trial_values(frame, metric, finals).set_index("trial_id")
     rows = []
     for method, epochs in chosen.items():

@@ -51,3 +51,15 @@ def test_a_fixed_vs_adaptive_comparison_refuses_to_pool_variants():
     both = pd.concat([frame, adaptive], ignore_index=True)
     with pytest.raises(ValueError, match=r"factor_vae\[lr_decay=0.9\].*factor_vae\[lr_decay=1.0\].*pass method="):
         compare_fixed_adaptive(both, "mig")
+
+
+def test_ranking_budgets_given_for_a_method_hold_for_each_of_its_variants():
+    from analysis.ranking import ranking_agreement, rung_table
+
+    table = ranking_agreement(two_variants(), "mig", budgets={"factor_vae": [1, 2]})
+    assert sorted(table["method"].unique()) == ["factor_vae[lr_decay=0.9]", "factor_vae[lr_decay=1.0]"]
+    assert set(table["budget"]) == {1, 2}
+    with pytest.raises(ValueError, match="no trials of method 'beta_vae'"):
+        ranking_agreement(two_variants(), "mig", budgets={"beta_vae": [1]})
+    rungs = rung_table(two_variants(), "mig", budgets={"factor_vae": [1, 3]}, n_resamples=50)
+    assert sorted(rungs["method"].unique()) == ["factor_vae[lr_decay=0.9]", "factor_vae[lr_decay=1.0]"]
