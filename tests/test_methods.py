@@ -134,6 +134,13 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
     # 0 is the behaviour before the option, to the bit; noise changes what the adversaries see
     assert torch.equal(plain_losses["loss/disc"], same_losses["loss/disc"])
     assert not torch.equal(plain_losses["loss/disc"], noisy_losses["loss/disc"])
+    # input noise: 0 draws nothing; noise on the encoder's input changes the reconstruction of the
+    # clean batch in training, while evaluation's encoding stays deterministic
+    unnoised, unnoised_losses = first_step(input_noise=0.0)
+    denoising, denoising_losses = first_step(input_noise=0.3)
+    assert torch.equal(plain_losses["loss/recon"], unnoised_losses["loss/recon"])
+    assert not torch.equal(plain_losses["loss/recon"], denoising_losses["loss/recon"])
+    assert torch.equal(denoising.encode(x).code, denoising.encode(x).code)
     sgd_method, _ = first_step(optimizer="sgd", momentum=0.5, lr=0.01, gen_lr=0.1)
     assert isinstance(sgd_method.optimizers["gen"], torch.optim.SGD)
     assert sgd_method.optimizers["gen"].param_groups[0]["lr"] == 0.1
@@ -143,6 +150,7 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
         ({"optimizer": "rmsprop"}, "optimizer must be"),
         ({"momentum": 1.0}, "momentum must be"),
         ({"disc_noise": -0.1}, "cannot be negative"),
+        ({"input_noise": -0.1}, "input_noise is a standard deviation"),
         ({"gen_lr": 0.1, "update": "joint"}, "needs update: phased"),
         ({"lr_decay": 0.0}, "lr_decay must be"),
         ({"lr_decay": 1.5}, "lr_decay must be"),
