@@ -141,6 +141,14 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
     assert torch.equal(plain_losses["loss/recon"], unnoised_losses["loss/recon"])
     assert not torch.equal(plain_losses["loss/recon"], denoising_losses["loss/recon"])
     assert torch.equal(denoising.encode(x).code, denoising.encode(x).code)
+    # the squared-error reconstruction is half the summed squared error of the sigmoid output
+    squared, squared_losses = first_step(recon_loss="squared")
+    assert torch.equal(first_step(recon_loss="bernoulli")[1]["loss/recon"], plain_losses["loss/recon"])
+    torch.manual_seed(0)
+    fresh = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update="phased", recon_loss="squared")
+    y, z = fresh._codes(x)
+    expected = 0.5 * ((torch.sigmoid(fresh.decode(torch.cat([y, z], dim=1))) - x) ** 2).sum(dim=(1, 2, 3)).mean()
+    assert torch.allclose(squared_losses["loss/recon"], expected)
     sgd_method, _ = first_step(optimizer="sgd", momentum=0.5, lr=0.01, gen_lr=0.1)
     assert isinstance(sgd_method.optimizers["gen"], torch.optim.SGD)
     assert sgd_method.optimizers["gen"].param_groups[0]["lr"] == 0.1
@@ -151,6 +159,7 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
         ({"momentum": 1.0}, "momentum must be"),
         ({"disc_noise": -0.1}, "cannot be negative"),
         ({"input_noise": -0.1}, "input_noise is a standard deviation"),
+        ({"recon_loss": "l1"}, "recon_loss must be"),
         ({"gen_lr": 0.1, "update": "joint"}, "needs update: phased"),
         ({"lr_decay": 0.0}, "lr_decay must be"),
         ({"lr_decay": 1.5}, "lr_decay must be"),

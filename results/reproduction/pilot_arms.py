@@ -1,0 +1,74 @@
+"""A pilot's arms against its baseline arm, by seed, at one epoch: is a change an effect or seed noise?
+
+Reads one or more tidy tables (`study run` output) of a pilot whose entries differ only in options,
+labels each option variant (`analysis.variants`), and for every arm other than the baseline prints
+the seeds' values, the mean difference from the baseline over the seeds both ran, its 95% interval
+and p-value (paired t-test, scipy.stats.ttest_rel, since a seed fixes the initialisation and the
+batch order), and Welch's test on all seeds of each arm:
+
+    python results/reproduction/pilot_arms.py results/reproduction/aae-input-noise-pilot/tidy.csv \
+        --epoch 4 --baseline "input_noise=0.0,gen_lr=None"
+
+`--baseline` names the baseline arm by the option values in its label (the labels print first).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+from scipy import stats
+
+from analysis.variants import label_option_variants
+
+
+def arm_values(tables: list[str], metric: str, epoch: int) -> pd.DataFrame:
+    """One row per (arm, seed): the metric at `epoch`; a later table's row replaces an earlier one's."""
+    frame = label_option_variants(pd.concat([pd.read_csv(path) for path in tables], ignore_index=True))
+    rows = frame[(frame["epoch"] == epoch) & frame[metric].notna()]
+    rows = rows.rename(columns={"config/method": "arm", "config/seed": "seed"})[["arm", "seed", metric]]
+    return rows.drop_duplicates(subset=["arm", "seed"], keep="last").sort_values(["arm", "seed"])
+
+
+def compare(values: pd.DataFrame, metric: str, baseline: str) -> str:
+    arms = values["arm"].unique().tolist()
+    matches = [arm for arm in arms if baseline in arm]
+    if len(matches) != 1:
+        raise SystemExit(f"--baseline {baseline!r} must name exactly one arm; arms: {arms}")
+    base = values[values["arm"] == matches[0]].set_index("seed")[metric]
+    lines = [f"baseline {matches[0]}: {', '.join(f'{v:.3f}' for v in base)} (mean {base.mean():.3f}, seeds {list(base.index)})", "",
+             "| arm | seeds | values | mean | minus baseline, paired (points) | 95% interval | p (paired t) | p (Welch) |",
+             "|---|---|---|---:|---:|---|---:|---:|"]
+    for arm in arms:
+        if arm == matches[0]:
+            continue
+        own = values[values["arm"] == arm].set_index("seed")[metric]
+        shared = own.index.intersection(base.index)
+        paired = f"n/a (seeds shared: {len(shared)})"
+        interval = p_paired = "n/a"
+        if len(shared) >= 2:
+            test = stats.ttest_rel(own[shared], base[shared])
+            low, high = test.confidence_interval(0.95)
+            paired = f"{100 * (own[shared] - base[shared]).mean():+.1f}"
+            interval, p_paired = f"{100 * low:+.1f} to {100 * high:+.1f}", f"{test.pvalue:.2g}"
+        welch = stats.ttest_ind(own, base, equal_var=False).pvalue if len(own) >= 2 and len(base) >= 2 else float("nan")
+        lines.append(f"| {arm} | {list(own.index)} | {', '.join(f'{v:.3f}' for v in own)} | {own.mean():.3f} | {paired} | "
+                     f"{interval} | {p_paired} | {welch:.2g} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", nargs="+", help="tidy.csv files of the pilot")
+    parser.add_argument("--metric", default="cluster_acc")
+    parser.add_argument("--epoch", type=int, required=True, help="the epoch compared (an evaluated one)")
+    parser.add_argument("--baseline", required=True, help="text that appears in the baseline arm's label only")
+    args = parser.parse_args()
+    values = arm_values(args.tables, args.metric, args.epoch)
+    if values.empty:
+        raise SystemExit(f"no {args.metric} at epoch {args.epoch} in {args.tables}")
+    print(compare(values, args.metric, args.baseline))
+
+
+if __name__ == "__main__":
+    main()
