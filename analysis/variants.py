@@ -50,8 +50,13 @@ def varying_options(frame: pd.DataFrame) -> dict[str, list[str]]:
     return found
 
 
+def _shown(value) -> str:
+    """An option value as a label shows it: a missing one (a default of None, read back as NaN) as None."""
+    return "None" if not isinstance(value, str) and pd.isna(value) else str(value)
+
+
 def _label(method: str, row: pd.Series, columns: list[str]) -> str:
-    return f"{method}[{','.join(f'{c.removeprefix(OPTION_PREFIX)}={row[c]}' for c in columns)}]"
+    return f"{method}[{','.join(f'{c.removeprefix(OPTION_PREFIX)}={_shown(row[c])}' for c in columns)}]"
 
 
 def label_option_variants(frame: pd.DataFrame) -> pd.DataFrame:

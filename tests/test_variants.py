@@ -63,3 +63,10 @@ def test_ranking_budgets_given_for_a_method_hold_for_each_of_its_variants():
         ranking_agreement(two_variants(), "mig", budgets={"beta_vae": [1]})
     rungs = rung_table(two_variants(), "mig", budgets={"factor_vae": [1, 3]}, n_resamples=50)
     assert sorted(rungs["method"].unique()) == ["factor_vae[lr_decay=0.9]", "factor_vae[lr_decay=1.0]"]
+
+
+def test_an_option_whose_default_is_none_is_labelled_none_not_nan():
+    # aae's gen_lr defaults to None (the reconstruction's rate); an entry that leaves it out is
+    # read back from the table as NaN, and its label says None, as the spec means it
+    frame = pd.DataFrame({"config/method": ["aae", "aae"], "trial_id": ["a", "b"], "config/options/gen_lr": [0.01, np.nan]})
+    assert sorted(label_option_variants(frame)["config/method"]) == ["aae[gen_lr=0.01]", "aae[gen_lr=None]"]
