@@ -55,7 +55,8 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics())
     weight_columns = sorted(c for c in final.columns if c.startswith("config/weights/"))
     option_columns = [c for c in sorted(final.columns) if c.startswith(OPTION_PREFIX) and final[c].nunique(dropna=False) > 1]
     keys = ["config/method", "config/weighting"] + weight_columns + option_columns
-    present = [m for m in metrics if m in final.columns]
+    # a metric no trial reported (MIG on a dataset without known factors) gets no empty columns
+    present = [m for m in metrics if m in final.columns and final[m].notna().any()]
     grouped = final.groupby(keys, dropna=False)
     table = grouped[present].agg(["mean", "std"])
     table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
@@ -69,6 +70,7 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics())
     table["statuses"] = grouped["status"].agg(lambda s: ",".join(f"{k}:{v}" for k, v in s.value_counts().items()))
     table = table.reset_index()
     table.columns = [c.removeprefix("config/weights/").removeprefix("config/") for c in table.columns]
+    table.attrs["unreported"] = [m for m in metrics if m not in present]
     return table
 
 
@@ -76,7 +78,8 @@ def noise_note(table: pd.DataFrame, modes: dict[str, str] | None = None) -> list
     """One line per metric of `summarize`'s table: the best row, and the rows whose 95% intervals
     overlap its own (within seed noise of it). `modes`: metric -> "max" or "min" (default: the
     metric's direction in `trainables.metric_registry`)."""
-    lines = []
+    lines = [f"{metric}: no trial reported it (not computed for this dataset, or no trial reached an evaluation)"
+             for metric in table.attrs.get("unreported", [])]
     label_columns = [c for c in table.columns if not c.endswith((" mean", " std", " low", " high")) and c not in ("trials", "statuses")]
     for metric in [c.removesuffix(" mean") for c in table.columns if c.endswith(" mean")]:
         rows = table.dropna(subset=[f"{metric} low", f"{metric} high"])

@@ -140,3 +140,15 @@ def test_summary_intervals_stay_inside_the_metrics_range(tmp_path):
     row = summarize(load_experiment(tmp_path), ("cluster_acc", "recon_bce")).iloc[0]
     assert (row["cluster_acc low"], row["cluster_acc high"]) == (0.0, 1.0)
     assert row["recon_bce low"] == 0.0 and row["recon_bce high"] > 55.0  # a non-negative error: cut below only
+
+
+def test_a_metric_no_trial_reported_gets_no_columns_and_a_line_saying_so(tmp_path):
+    # MNIST has no known factors: MIG is NaN in every row and the summary says so instead of empty columns
+    from analysis.summary import noise_note
+
+    for seed, accuracy in enumerate([0.61, 0.65]):
+        write_trial(tmp_path, f"s{seed}", config(1.0, seed), [{"training_iteration": 1, "cluster_acc": accuracy, "mig": float("nan"), "recon_bce": 90.0}])
+    table = summarize(load_experiment(tmp_path), ("cluster_acc", "mig", "recon_bce"))
+    assert "mig mean" not in table.columns and table.iloc[0]["cluster_acc mean"] == pytest.approx(0.63)
+    lines = noise_note(table)
+    assert lines[0].startswith("mig: no trial reported it") and not any("no row has two finite seeds" in line for line in lines)
