@@ -15,6 +15,31 @@ def test_networks_by_shape(shape, conv):
     assert decoder(torch.rand(5, 10)).shape == (5, *shape)
 
 
+@pytest.mark.parametrize("shape", [(1, 32, 32), (3, 28, 20)])
+def test_the_broadcast_decoder_draws_each_pixel_from_the_code_and_its_coordinates(shape):
+    decoder = make_decoder(shape, 6, "broadcast")
+    assert decoder(torch.rand(5, 6)).shape == (5, *shape)
+    # the coordinate channels let one code draw different pixels: the same code gives a non-constant
+    # image, where a decoder that saw only the tiled code would give one value per channel
+    image = decoder(torch.zeros(1, 6))
+    assert image.flatten(2).std(dim=2).min() > 0
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        make_decoder(shape, 6, "pixelcnn")
+
+
+def test_factor_vae_and_rf_vae_train_with_the_broadcast_decoder(tiny_sprites):
+    x, weights = tiny_sprites.train.images[:16], {"gamma": torch.tensor(10.0)}
+    for name in ("factor_vae", "rf_vae"):
+        cls = get_method(name)
+        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), decoder="broadcast", **small_networks(cls))
+        rf_weights = {w.name: torch.tensor(w.default) for w in cls.weights} | weights
+        losses = method.train_step(x, rf_weights)
+        assert torch.isfinite(losses["loss/total"])
+        assert method.decode(method.encode(x).code).shape == x.shape
+        with pytest.raises(ValueError, match=f"{name}: decoder must be one of"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), decoder="deconv")
+
+
 def test_conv_widths_follow_disentanglement_lib():
     widths = [m.out_channels for m in ConvEncoder((1, 64, 64), 20).modules() if isinstance(m, torch.nn.Conv2d)]
     assert widths == [32, 32, 64, 64]

@@ -16,6 +16,8 @@ Two options not in the paper, to test whether D lags behind the encoder: `disc_s
 D per VAE step, each against a fresh permutation of the second batch's codes (on the CPU budget of
 issue 12 they lowered D's accuracy: it did not lag; benchmarks/results/disentanglement_budget.md),
 and `lr_decay`, an exponential per-epoch decay of both learning rates (1 = none, the paper's).
+`decoder: broadcast` swaps the paper's deconvolution decoder for a spatial broadcast decoder
+(`trainables.networks.SpatialBroadcastDecoder`, not the paper's), which eases positional factors.
 
 gamma can follow D's accuracy (`trainables.weighting`): high accuracy means the code is
 still far from factorised, so gamma goes up.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..networks import make_decoder, make_encoder
+from ..networks import DECODERS, make_decoder, make_encoder
 from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, gaussian_kl, gaussian_sample, score_together
 
 
@@ -53,7 +55,7 @@ class FactorVAE(Method):
     weights = (WeightSpec("gamma", default=35.0, low=1.0, high=200.0, doc="weight of the total-correlation term"),)
     adaptive = {"gamma": "tc"}
     option_defaults = {"latent_dim": 10, "lr": 1e-4, "disc_lr": 1e-4, "disc_hidden": 1000, "disc_layers": 6, "disc_batch": "second",
-                       "disc_steps": 1, "lr_decay": 1.0}
+                       "disc_steps": 1, "lr_decay": 1.0, "decoder": "conv"}
 
     def __init__(
         self,
@@ -67,6 +69,7 @@ class FactorVAE(Method):
         disc_batch: str = "second",
         disc_steps: int = 1,
         lr_decay: float = 1.0,
+        decoder: str = "conv",
     ) -> None:
         super().__init__(image_shape, generator)
         if disc_batch not in ("second", "half"):
@@ -75,11 +78,13 @@ class FactorVAE(Method):
             raise ValueError(f"{self.name}: disc_steps must be a whole number >= 1, got {disc_steps!r}")
         if not 0 < lr_decay <= 1:
             raise ValueError(f"{self.name}: lr_decay must be in (0, 1] (1 = no decay), got {lr_decay!r}")
+        if decoder not in DECODERS:
+            raise ValueError(f"{self.name}: decoder must be one of {list(DECODERS)}, got {decoder!r}")
         self.disc_steps = disc_steps
         self.batches_per_step = 2 if disc_batch == "second" else 1
         self.latent_dim = latent_dim
         self.encoder = make_encoder(self.image_shape, 2 * latent_dim)
-        self.decoder = make_decoder(self.image_shape, latent_dim)
+        self.decoder = make_decoder(self.image_shape, latent_dim, decoder)
         self.discriminator = tc_discriminator(latent_dim, disc_hidden, disc_layers)
         vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
         self.optimizers["vae"] = adam(vae_parameters, lr=lr, betas=(0.9, 0.999))
