@@ -162,8 +162,9 @@ def test_every_shipped_spec_is_valid(name):
         ({"name": "imae", "options": {"categories": 0}}, "categorical code"),
         ({"name": "imae", "options": {"optimizer": "rmsprop"}}, "optimizer"),
         ({"name": "infoae", "options": {}}, "divisible by 4"),
+        ({"name": "factor_vae", "options": {"decoder": "pixelcnn"}}, "decoder must be one of"),
     ],
-    ids=["one-cluster", "imae-without-categories", "unknown-optimizer", "infoae-on-18px"],
+    ids=["one-cluster", "imae-without-categories", "unknown-optimizer", "infoae-on-18px", "unknown-decoder"],
 )
 def test_option_values_a_method_refuses_exit_2_before_ray(tmp_path, capsys, method, message):
     spec = {**GOOD, "methods": [method]}
