@@ -118,3 +118,10 @@ def test_comparison_verdict_follows_the_interval_and_the_calibration():
     assert "adaptive is more sensitive" in comparison_verdict(result | {"spread_ratio": 2.0, "spread_ratio_ci_low": 1.2, "spread_ratio_ci_high": 3.0})
     assert "no detectable difference" in comparison_verdict(result | {"spread_ratio_ci_high": 1.1})
     assert "no conclusion" in comparison_verdict(result | {"spread_ratio_ci_low": float("nan")})
+    # a band no swept weight reaches: the controller could only move one way, unless the adaptive trials
+    # found the band beyond the swept weights and held it for a good share of their steps
+    out_of_reach = {"bands": pd.DataFrame({"band": ["0.7-0.8"], "accuracy_range": ["0.54-0.62"], "reachable": ["not reached: every swept weight stays below"]})}
+    never = comparison_verdict(result, out_of_reach | {"in_band": pd.DataFrame({"weighting": ["adaptive"] * 2, "in_band_mean": [0.01, 0.04]})})
+    assert "Caution" in never and "could only move the weight one way" in never
+    found = comparison_verdict(result, out_of_reach | {"in_band": pd.DataFrame({"weighting": ["adaptive"] * 2, "in_band_mean": [0.4, 0.5]})})
+    assert "Caution" not in found and "beyond the swept range" in found and "40%-50% of steps" in found
