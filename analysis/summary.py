@@ -58,8 +58,11 @@ def summarize(tidy: pd.DataFrame, metrics: tuple[str, ...] = headline_metrics())
     # a metric no trial reported (MIG on a dataset without known factors) gets no empty columns
     present = [m for m in metrics if m in final.columns and final[m].notna().any()]
     grouped = final.groupby(keys, dropna=False)
-    table = grouped[present].agg(["mean", "std"])
-    table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
+    if present:
+        table = grouped[present].agg(["mean", "std"])
+        table.columns = [f"{metric} {stat}" for metric, stat in table.columns]
+    else:  # no trial reported any of the metrics (every trial diverged before an evaluation, say)
+        table = pd.DataFrame(index=grouped.size().index)
     for metric in present:
         bounds = grouped[metric].apply(_t_interval, bounds=bounds_of(metric))
         # a zero spread gives the point itself; min/max keep the table's own mean inside despite rounding

@@ -152,3 +152,8 @@ def test_a_metric_no_trial_reported_gets_no_columns_and_a_line_saying_so(tmp_pat
     assert "mig mean" not in table.columns and table.iloc[0]["cluster_acc mean"] == pytest.approx(0.63)
     lines = noise_note(table)
     assert lines[0].startswith("mig: no trial reported it") and not any("no row has two finite seeds" in line for line in lines)
+
+    # no metric at all (a trial that diverged before its first evaluation): rows with counts, every metric named
+    write_trial(tmp_path, "s9", config(3.0, 0), [{"training_iteration": 1, "cluster_acc": float("nan"), "mig": float("nan"), "recon_bce": float("nan")}])
+    empty = summarize(load_experiment(tmp_path).query("trial_id == 's9'"), ("mig", "recon_bce"))
+    assert list(empty.columns) == ["method", "weighting", "gamma", "trials", "statuses"] and empty.attrs["unreported"] == ["mig", "recon_bce"]
