@@ -84,9 +84,9 @@ def reachable_bands(calibration: pd.DataFrame, bands: list[tuple[float, float, s
         elif accuracies.min() < low and accuracies.max() > high:
             verdict = "between swept weights (accuracies straddle the band)"
         elif accuracies.max() < low:
-            verdict = "not reached: every swept weight stays below (the controller only lowers the weight)"
+            verdict = "not reached: every swept weight stays below (from these starts the controller lowers the weight; the band may lie beyond the swept range)"
         else:
-            verdict = "not reached: every swept weight stays above (the controller only raises the weight)"
+            verdict = "not reached: every swept weight stays above (from these starts the controller raises the weight; the band may lie beyond the swept range)"
         rows.append({"band": label, "accuracy_range": f"{accuracies.min():.3f}-{accuracies.max():.3f}", "reachable": verdict})
     return pd.DataFrame(rows)
 
