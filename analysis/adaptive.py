@@ -8,7 +8,8 @@ weights and seeds. Everything here works on the tidy frame (a row per trial and 
 - equal-spread tests (Brown-Forsythe and Levene) on the final values of all analysed trials;
 - a BCa bootstrap interval of the ratio of spreads (scipy.stats.bootstrap over seeds);
 - trajectories of the driven weight and whether different starts converge to one value (`analysis.trajectories`);
-- the reconstruction-vs-disentanglement Pareto front of both modes (`analysis.tradeoff`).
+- the reconstruction-vs-disentanglement Pareto front of both modes (`analysis.tradeoff`);
+- the level: each controlled mode's final metric against the best fixed start's and all fixed trials' (`analysis.level`).
 
 Only `finished` trials whose final epoch carries a finite metric enter the analysis, and only
 at starting weights and seeds both fixed and adaptive trials have; every other trial is counted
@@ -34,6 +35,7 @@ from .core.frame import (
     round_weights,
 )
 from .core.resampling import seed_bootstrap
+from .level import level_against_fixed
 from .tidy import final_rows
 from .tradeoff import tradeoff_by_mode
 from .trajectories import weight_convergence, weight_trajectories
@@ -274,7 +276,7 @@ def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None 
 
     `frame` is the tidy frame; `mode` is the metric's direction ('max'/'min', default by name);
     `tradeoff` names the (reconstruction, disentanglement) columns of the Pareto analysis, None skips it.
-    Frames: counts, per_start, spread, equal_spread_tests, spread_ratios, trajectories,
+    Frames: counts, per_start, spread, equal_spread_tests, spread_ratios, level, trajectories,
     convergence, front, tradeoff. Floats: the fixed-vs-adaptive headline values (keys in DEFINITIONS).
     """
     require_metric(frame, metric)
@@ -292,7 +294,8 @@ def compare_fixed_adaptive(frame: pd.DataFrame, metric: str, method: str | None 
         "method": method, "weight": weight, "metric": metric, "mode": direction,
         "counts": counts, "per_start": per_start_summary(final, metric),
         "spread": spread_across_starts(final, metric, direction), "equal_spread_tests": tests,
-        "spread_ratios": ratios, "trajectories": trajectories, "convergence": convergence,
+        "spread_ratios": ratios, "level": level_against_fixed(final, metric, direction, confidence),
+        "trajectories": trajectories, "convergence": convergence,
     }
     adaptive_tests = tests[tests["weighting"] == COMPARED_MODE].set_index("test")
     adaptive_ratio = ratios.set_index("weighting").loc[COMPARED_MODE]

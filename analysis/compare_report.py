@@ -110,6 +110,8 @@ def _method_section(report: Report, rows: pd.DataFrame, method: str, metrics: li
     report.table(f"{method}-{primary}-per-start", result["per_start"], caption=f"final {primary} per starting {weight} (over seeds)")
     report.table(f"{method}-{primary}-spread", result["spread"], caption=f"spread of the final {primary} across starting weights")
     report.table(f"{method}-{primary}-tests", result["equal_spread_tests"], caption="tests of equal spread against fixed weighting")
+    report.table(f"{method}-{primary}-level", result["level"],
+                 caption=f"level: each controlled mode's final {primary} (all starts) against the best fixed start and all fixed trials (Welch)")
     report.table(f"{method}-convergence", result["convergence"], caption=f"does the adaptive {weight} forget its start?")
     if result.get("tradeoff_x") and len(result["front"]):
         report.table(f"{method}-tradeoff", result["tradeoff"], caption="each mode's share of the joint Pareto front and its hypervolume")
@@ -144,9 +146,9 @@ def _controller_section(report: Report, method: str, calibration: dict[str, pd.D
         return
     bands = "; ".join(f"band {r.band}: {r.reachable}" for r in calibration["bands"].itertuples())
     in_band = calibration.get("in_band")
-    share = (f" Adaptive trials spent {in_band['in_band_mean'].min():.0%}-{in_band['in_band_mean'].max():.0%} of their steps "
-             "inside the band (mean per starting weight)." if in_band is not None else
-             " These trials do not report their time in band (made before it was measured).")
+    share = ("".join(f" {mode.capitalize()} trials spent {rows['in_band_mean'].min():.0%}-{rows['in_band_mean'].max():.0%} of their "
+                     "steps inside the band (mean per starting weight)." for mode, rows in in_band.groupby("weighting", sort=False))
+             if in_band is not None else " These trials do not report their time in band (made before it was measured).")
     report.text(f"Could the controller act? Discriminator accuracy over the second half of the fixed runs spans "
                 f"{calibration['bands']['accuracy_range'].iloc[0]}; {bands}.{share}")
     report.table(f"{method}-calibration", calibration["accuracy"], caption="discriminator accuracy reached at each fixed weight (late epochs, over seeds)")

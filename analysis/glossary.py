@@ -76,6 +76,17 @@ COMPARISON_DEFINITIONS: dict[str, str] = {
     "spread_ratio_ci_low": "Lower end of the BCa bootstrap interval of the spread ratio (scipy.stats.bootstrap; seeds resampled within each start and mode).",
     "spread_ratio_ci_high": "Upper end of the BCa bootstrap interval of the spread ratio (scipy.stats.bootstrap; seeds resampled within each start and mode).",
     "interval": "How the spread ratio's interval was made, and any care it needed (percentile where BCa is undefined, widened to contain the estimate).",
+    # level against fixed weighting (analysis.level)
+    "reference_start": "The best fixed starting weight (best per-start seed-mean of the final metric), chosen on the same seeds, so the difference leans in fixed weighting's favour; empty for all fixed starts.",
+    "n": "Trials of the compared mode in a test, all its starts and seeds pooled.",
+    "n_reference": "Fixed trials in a test: every analysed fixed trial, or in the level comparison the best start's seeds.",
+    "mean": "Mean final metric over the controlled mode's trials, all starts and seeds pooled.",
+    "reference_mean": "Mean final metric of the reference fixed trials (the best start's seeds, or all fixed trials).",
+    "difference": "Controlled mode's mean minus the reference's mean of the final metric.",
+    "ci_low": "Lower end of Welch's t interval (scipy.stats.ttest_ind, unequal variances) of the difference.",
+    "ci_high": "Upper end of Welch's t interval (scipy.stats.ttest_ind, unequal variances) of the difference.",
+    "p_value": "p-value of the row's test: Brown-Forsythe or Levene of equal spread, or Welch's t of equal means in the level comparison.",
+    "better": "Which side's final metric is better at the 5% level (mode or reference), or no detectable difference.",
     # weight trajectories
     "weight": "The driven loss weight's value at the end of the epoch.",
     "log_spread_start": "Standard deviation across starting weights of the natural log of the configured starting weight.",

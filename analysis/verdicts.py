@@ -62,25 +62,51 @@ def sensitivity_verdicts(indices: pd.DataFrame, metric: str) -> list[str]:
 IN_BAND_ACTED = 0.25
 
 
+def _sensitivity_answer(mode: str, low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return "no interval (fewer than 3 seeds per starting weight), so no conclusion"
+    if high < 1:
+        return f"{mode} is less sensitive to the starting weight (the interval lies below 1)"
+    if low > 1:
+        return f"{mode} is more sensitive to the starting weight (the interval lies above 1)"
+    return "no detectable difference in sensitivity to the starting weight (the interval contains 1)"
+
+
+def _in_band_share(calibration: dict[str, pd.DataFrame] | None, mode: str) -> pd.Series:
+    in_band = (calibration or {}).get("in_band")
+    if in_band is None or not len(in_band):
+        return pd.Series(dtype=float)
+    return in_band[in_band["weighting"] == mode]["in_band_mean"]
+
+
+def level_sentence(result: dict, mode: str) -> str:
+    """Where the mode's final metric lies against the best fixed start and all fixed starts (`analysis.level`)."""
+    level = result.get("level")
+    if level is None or not len(level) or mode not in set(level["weighting"]):
+        return ""
+    label, weight = label_of(result["metric"]), result["weight"]
+    rows = level[level["weighting"] == mode].set_index("reference")
+    parts = []
+    for reference, row in rows.iterrows():
+        where = (f"the best fixed {weight} ({row['reference_start']:.3g}), {row['reference_mean']:.3g}"
+                 if reference == "best fixed start" else f"all fixed starts, {row['reference_mean']:.3g}")
+        relation = {"mode": "better", "reference": "worse"}.get(row["better"], "no detectable difference")
+        test = f"Welch p = {row['p_value']:.2g}" if pd.notna(row["p_value"]) else "no test: no variance"
+        parts.append(f"against {where}: {row['difference']:+.3g}{_interval(row['ci_low'], row['ci_high'])} ({test}), {relation}")
+    mean = rows["mean"].iloc[0]
+    return f" Level: {mode}'s final {label} over all starts is {mean:.3g}; " + "; ".join(parts) + "."
+
+
 def comparison_verdict(result: dict, calibration: dict[str, pd.DataFrame] | None = None) -> str:
     """The fixed-vs-adaptive answer for one method from `compare_fixed_adaptive`'s result; with the
-    controller's calibration (`analysis.calibration.calibrate`), whether the controller could act at all."""
+    controller's calibration (`analysis.calibration.calibrate`), whether the controller could act at all.
+    Other controlled modes (annealed) follow with their own spread ratio, test, time in band and level."""
     ratio, low, high = result["spread_ratio"], result["spread_ratio_ci_low"], result["spread_ratio_ci_high"]
-    if pd.isna(low) or pd.isna(high):
-        answer = "no interval (fewer than 3 seeds per starting weight), so no conclusion"
-    elif high < 1:
-        answer = "adaptive is less sensitive to the starting weight (the interval lies below 1)"
-    elif low > 1:
-        answer = "adaptive is more sensitive to the starting weight (the interval lies above 1)"
-    else:
-        answer = "no detectable difference in sensitivity to the starting weight (the interval contains 1)"
+    answer = _sensitivity_answer("adaptive", low, high)
     band = ""
-    in_band = (calibration or {}).get("in_band")
-    adaptive = pd.Series(dtype=float)
-    if in_band is not None and len(in_band):
-        adaptive = in_band[in_band["weighting"] == "adaptive"]["in_band_mean"]
-        if len(adaptive):
-            band = f" The controller's accuracy was inside its band for {adaptive.min():.0%}-{adaptive.max():.0%} of steps (mean per start)."
+    adaptive = _in_band_share(calibration, "adaptive")
+    if len(adaptive):
+        band = f" The controller's accuracy was inside its band for {adaptive.min():.0%}-{adaptive.max():.0%} of steps (mean per start)."
     bands = (calibration or {}).get("bands")
     if bands is not None and bands["reachable"].str.startswith("not reached").all():
         accuracy, targets = bands["accuracy_range"].iloc[0], ", ".join(bands["band"])
@@ -94,6 +120,28 @@ def comparison_verdict(result: dict, calibration: dict[str, pd.DataFrame] | None
                      f"({targets}), so the controller could only move the weight one way: this comparison cannot show "
                      "what the controller does where it can act.")
     weight, label = result["weight"], label_of(result["metric"])
-    return (f"{result['method']}, {weight}: spread of the final {label} across starting weights, adaptive / fixed = {ratio:.3g}"
-            f"{_interval(low, high)}{' (95% BCa)' if pd.notna(low) and pd.notna(high) else ''}; "
-            f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.2g}: {answer}.{band}")
+    sentence = (f"{result['method']}, {weight}: spread of the final {label} across starting weights, adaptive / fixed = {ratio:.3g}"
+                f"{_interval(low, high)}{' (95% BCa)' if pd.notna(low) and pd.notna(high) else ''}; "
+                f"Brown-Forsythe test of equal spread p = {result['brown_forsythe_p']:.2g}: {answer}.{band}"
+                f"{level_sentence(result, 'adaptive')}")
+    return sentence + "".join(_other_mode_sentence(result, mode, calibration) for mode in _other_modes(result))
+
+
+def _other_modes(result: dict) -> list[str]:
+    ratios = result.get("spread_ratios")
+    if ratios is None or not len(ratios):
+        return []
+    return [m for m in ordered_weightings(ratios["weighting"].unique()) if m not in ("fixed", "adaptive")]
+
+
+def _other_mode_sentence(result: dict, mode: str, calibration: dict[str, pd.DataFrame] | None) -> str:
+    ratio = result["spread_ratios"].set_index("weighting").loc[mode]
+    tests = result["equal_spread_tests"]
+    p_value = tests[(tests["weighting"] == mode) & (tests["test"] == "brown_forsythe")]["p_value"]
+    low, high = ratio["spread_ratio_ci_low"], ratio["spread_ratio_ci_high"]
+    shares = _in_band_share(calibration, mode)
+    band = f" In band {shares.min():.0%}-{shares.max():.0%} of steps (mean per start)." if len(shares) else ""
+    return (f" {mode.capitalize()}: spread ratio {mode} / fixed = {ratio['spread_ratio']:.3g}{_interval(low, high)}"
+            f"{' (95% BCa)' if pd.notna(low) and pd.notna(high) else ''}; Brown-Forsythe p = "
+            f"{float(p_value.iloc[0]) if len(p_value) else math.nan:.2g}: {_sensitivity_answer(mode, low, high)}.{band}"
+            f"{level_sentence(result, mode)}")
