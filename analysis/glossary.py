@@ -86,7 +86,7 @@ COMPARISON_DEFINITIONS: dict[str, str] = {
     "ci_low": "Lower end of Welch's t interval (scipy.stats.ttest_ind, unequal variances) of the difference.",
     "ci_high": "Upper end of Welch's t interval (scipy.stats.ttest_ind, unequal variances) of the difference.",
     "p_value": "p-value of the row's test: Brown-Forsythe or Levene of equal spread, or Welch's t of equal means in the level comparison.",
-    "better": "Which side's final metric is better at the 5% level (mode or reference), or no detectable difference.",
+    "better": "Which side's final metric is better at the 5% level (the controlled mode, or fixed), or no detectable difference.",
     # weight trajectories
     "weight": "The driven loss weight's value at the end of the epoch.",
     "log_spread_start": "Standard deviation across starting weights of the natural log of the configured starting weight.",

@@ -44,7 +44,7 @@ def level_against_fixed(final: pd.DataFrame, metric: str, direction: Direction, 
     `final` holds the analysed final-epoch rows with `weighting` and `start` columns
     (`analysis.adaptive.analysed_final_rows`). Columns: weighting, reference, reference_start (the
     best start, or NaN), n, n_reference, mean, reference_mean, difference (mode - reference), ci_low,
-    ci_high, p_value, better ('mode', 'reference' or 'no detectable difference' at 1 - confidence).
+    ci_high, p_value, better (the mode's name, 'fixed', or 'no detectable difference' at 1 - confidence).
     """
     fixed = final[final["weighting"] == REFERENCE_MODE]
     if fixed.empty:
@@ -65,7 +65,7 @@ def level_against_fixed(final: pd.DataFrame, metric: str, direction: Direction, 
             better = "no detectable difference"
             if pd.notna(found["p_value"]) and found["p_value"] < 1 - confidence:
                 mode_higher = found["difference"] > 0
-                better = "mode" if mode_higher == (direction == "max") else "reference"
+                better = mode if mode_higher == (direction == "max") else REFERENCE_MODE
             rows.append({"weighting": mode, "reference": name, "reference_start": start, "n": len(values),
                          "n_reference": len(reference), "mean": float(values.mean()),
                          "reference_mean": float(reference.mean()), **found, "better": better})

@@ -90,7 +90,7 @@ def level_sentence(result: dict, mode: str) -> str:
     for reference, row in rows.iterrows():
         where = (f"the best fixed {weight} ({row['reference_start']:.3g}), {row['reference_mean']:.3g}"
                  if reference == "best fixed start" else f"all fixed starts, {row['reference_mean']:.3g}")
-        relation = {"mode": "better", "reference": "worse"}.get(row["better"], "no detectable difference")
+        relation = {mode: "better", "fixed": "worse"}.get(row["better"], "no detectable difference")
         test = f"Welch p = {row['p_value']:.2g}" if pd.notna(row["p_value"]) else "no test: no variance"
         parts.append(f"against {where}: {row['difference']:+.3g}{_interval(row['ci_low'], row['ci_high'])} ({test}), {relation}")
     mean = rows["mean"].iloc[0]
