@@ -83,8 +83,8 @@ COMPARISON_DEFINITIONS: dict[str, str] = {
     "mean": "Mean final metric over the controlled mode's trials, all starts and seeds pooled.",
     "reference_mean": "Mean final metric of the reference fixed trials (the best start's seeds, or all fixed trials).",
     "difference": "Controlled mode's mean minus the reference's mean of the final metric.",
-    "ci_low": "Lower end of Welch's t interval (scipy.stats.ttest_ind, unequal variances) of the difference.",
-    "ci_high": "Upper end of Welch's t interval (scipy.stats.ttest_ind, unequal variances) of the difference.",
+    "ci_low": "Lower end of the row's 95% interval: BCa of the spread ratio in the other-metrics table, Welch's t (scipy.stats.ttest_ind, unequal variances) of the difference in the level comparison.",
+    "ci_high": "Upper end of the row's 95% interval: BCa of the spread ratio in the other-metrics table, Welch's t (scipy.stats.ttest_ind, unequal variances) of the difference in the level comparison.",
     "p_value": "p-value of the row's test: Brown-Forsythe or Levene of equal spread, or Welch's t of equal means in the level comparison.",
     "better": "Which side's final metric is better at the 5% level (the controlled mode, or fixed), or no detectable difference.",
     # weight trajectories
