@@ -1,12 +1,14 @@
-"""Stability probe of momentum SGD (momentum 0.9) for the phased AAE: 300 steps on MNIST at a
-given reconstruction / regularisation / adversary rate, printing the losses and how many of the
-16 clusters take more than 1% of 2,000 training images every 50 steps. Not a study: it decides
-whether a momentum-SGD run is worth its CPU hours.
+"""Stability probe of momentum SGD (momentum 0.9) for the phased AAE: a few hundred steps on MNIST
+at a given reconstruction / regularisation / adversary rate, printing the losses and how many of
+the 16 clusters take more than 1% of 2,000 training images every 50 steps. Not a study: it decides
+whether a momentum-SGD run is worth its CPU hours. The options default to the first probes'
+setting (Bernoulli NLL, no noise on the adversaries' inputs, 300 steps).
 
-Usage: STUDY_DATA_ROOT=<data> PYTHONPATH=. python results/reproduction/aae-sgd-probe/probe.py LR GEN_LR DISC_LR
+Usage: STUDY_DATA_ROOT=<data> PYTHONPATH=. python results/reproduction/aae-sgd-probe/probe.py LR GEN_LR DISC_LR \
+           [--recon-loss squared] [--disc-noise 0.3] [--steps 300]
 """
 
-import sys
+import argparse
 import time
 
 import torch
@@ -14,18 +16,27 @@ import torch
 from trainables.datasets import load_dataset
 from trainables.methods import get_method
 
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("lr", type=float)
+parser.add_argument("gen_lr", type=float)
+parser.add_argument("disc_lr", type=float)
+parser.add_argument("--recon-loss", default="bernoulli", choices=["bernoulli", "squared"])
+parser.add_argument("--disc-noise", type=float, default=0.0)
+parser.add_argument("--steps", type=int, default=300)
+args = parser.parse_args()
+
 torch.set_num_threads(1)
-lr, gen_lr, disc_lr = map(float, sys.argv[1:4])
 splits = load_dataset("mnist")
 x = splits.train.images
 torch.manual_seed(0)
 method = get_method("aae")(
     splits.train.image_shape, torch.Generator().manual_seed(0), clusters=16, style_dim=5, hidden=1000,
-    update="phased", optimizer="sgd", momentum=0.9, lr=lr, gen_lr=gen_lr, disc_lr=disc_lr,
+    update="phased", optimizer="sgd", momentum=0.9, lr=args.lr, gen_lr=args.gen_lr, disc_lr=args.disc_lr,
+    recon_loss=args.recon_loss, disc_noise=args.disc_noise,
 )
 weights = {"adv_weight": torch.tensor(1.0)}
 started = time.time()
-for step in range(301):
+for step in range(args.steps + 1):
     batch = x[torch.randint(0, x.shape[0], (100,))]
     losses = method.train_step(batch, weights)
     if step % 50 == 0:
