@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import entropy
-from lightgbm import LGBMClassifier
 from sklearn.ensemble import GradientBoostingClassifier
 
 from .validation import MetricInputError, as_codes, as_factor_matrix
@@ -31,6 +30,8 @@ from .validation import MetricInputError, as_codes, as_factor_matrix
 
 def _booster(name: str, seed: int):
     if name == "lightgbm":
+        from lightgbm import LGBMClassifier  # here, not at the top: a trial that scores no factors needs no lightgbm (nor pandas, which it loads)
+
         return LGBMClassifier(
             n_estimators=100, learning_rate=0.1, max_depth=3, num_leaves=8, min_child_samples=1, min_data_in_bin=1,
             importance_type="gain", random_state=seed, n_jobs=1, verbose=-1,
