@@ -66,7 +66,7 @@ def run_one(name: str, dataset: str, out: Path, deadline: float, epochs_cap: int
     device = torch.cuda.get_device_name() if trial.device.type == "cuda" else "cpu"
     started, epoch_s, eval_s, scored_epoch = time.time(), 0.0, 0.0, 0
     with (out / f"{name}.jsonl").open("a") as rows:
-        while not trial.finished and time.time() + 1.2 * epoch_s + eval_s < deadline:
+        while not trial.finished and (trial.epoch == 0 or time.time() + 1.2 * epoch_s + eval_s < deadline):  # one epoch at least
             metrics = trial.train_epoch()
             epoch_s, evaluated = metrics["time/train_s"], metrics["cluster_acc"] == metrics["cluster_acc"]
             if not evaluated and (trial.finished or time.time() + 1.2 * epoch_s + eval_s >= deadline):
