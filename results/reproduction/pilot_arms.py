@@ -1,15 +1,15 @@
 """A pilot's arms against its baseline arm, by seed, at one epoch: is a change an effect or seed noise?
 
-Reads one or more tidy tables (`study run` output) of a pilot whose entries differ only in options,
-labels each option variant (`analysis.variants`), and for every arm other than the baseline prints
-the seeds' values, the mean difference from the baseline over the seeds both ran, its 95% interval
+Reads one or more tidy tables (`study run` output) of a pilot whose entries differ only in options or
+weights, labels each option variant (`analysis.variants`) and each weight that differs, and for
+every arm other than the baseline prints the seeds' values, the mean difference from the baseline over the seeds both ran, its 95% interval
 and p-value (paired t-test, scipy.stats.ttest_rel, since a seed fixes the initialisation and the
 batch order), and Welch's test on all seeds of each arm:
 
     python results/reproduction/pilot_arms.py results/reproduction/aae-input-noise-pilot/tidy.csv \
         --epoch 4 --baseline "input_noise=0.0,gen_lr=None"
 
-`--baseline` names the baseline arm by the option values in its label (the labels print first).
+`--baseline` names the baseline arm by the option or weight values in its label (the labels print first).
 """
 
 from __future__ import annotations
@@ -21,10 +21,23 @@ from scipy import stats
 
 from analysis.variants import label_option_variants
 
+WEIGHT_PREFIX = "config/weights/"
+
+
+def label_weight_variants(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arms that differ in a loss weight (a weight pilot) get it in their label too: `infoae{gamma=2}`."""
+    columns = sorted(c for c in frame.columns if c.startswith(WEIGHT_PREFIX) and frame[c].nunique() > 1)
+    if not columns:
+        return frame
+    frame = frame.copy()
+    shown = frame[columns].apply(lambda row: ",".join(f"{c.removeprefix(WEIGHT_PREFIX)}={row[c]:g}" for c in columns), axis=1)
+    frame["config/method"] = frame["config/method"] + "{" + shown + "}"
+    return frame
+
 
 def arm_values(tables: list[str], metric: str, epoch: int) -> pd.DataFrame:
     """One row per (arm, seed): the metric at `epoch`; a later table's row replaces an earlier one's."""
-    frame = label_option_variants(pd.concat([pd.read_csv(path) for path in tables], ignore_index=True))
+    frame = label_weight_variants(label_option_variants(pd.concat([pd.read_csv(path) for path in tables], ignore_index=True)))
     rows = frame[(frame["epoch"] == epoch) & frame[metric].notna()]
     rows = rows.rename(columns={"config/method": "arm", "config/seed": "seed"})[["arm", "seed", metric]]
     return rows.drop_duplicates(subset=["arm", "seed"], keep="last").sort_values(["arm", "seed"])
