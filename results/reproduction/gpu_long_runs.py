@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import sys
@@ -68,7 +69,7 @@ def run_one(name: str, dataset: str, out: Path, deadline: float, epochs_cap: int
     with (out / f"{name}.jsonl").open("a") as rows:
         while not trial.finished and (trial.epoch == 0 or time.time() + 1.2 * epoch_s + eval_s < deadline):  # one epoch at least
             metrics = trial.train_epoch()
-            epoch_s, evaluated = metrics["time/train_s"], metrics["cluster_acc"] == metrics["cluster_acc"]
+            epoch_s, evaluated = metrics["time/train_s"], not math.isnan(metrics["cluster_acc"])  # NaN: not scored this epoch
             if not evaluated and (trial.finished or time.time() + 1.2 * epoch_s + eval_s >= deadline):
                 scored = time.perf_counter()
                 metrics.update(evaluate(trial.method, trial.data.eval))
