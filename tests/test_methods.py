@@ -179,7 +179,23 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
     assert sgd_method.optimizers["gen"].param_groups[0]["lr"] == 0.1
     assert sgd_method.optimizers["recon"].param_groups[0]["lr"] == 0.01
     assert sgd_method.optimizers["recon"].param_groups[0]["momentum"] == 0.5
+    # one Adam for both phases: the encoder takes two steps per train_step, the decoder (no gradient
+    # in the regularisation phase) one; the own optimizer, the default, gives each network one step there
+    shared, _ = first_step(gen_optimizer="shared", adam_beta1=0.1)
+    own_step = plain.optimizers["recon"].state
+    shared_step = shared.optimizers["recon"].state
+    assert "gen" not in shared.optimizers and "gen" in plain.optimizers
+    assert int(shared_step[shared.cluster_head.weight]["step"]) == 2 and int(shared_step[shared.decoder[0].weight]["step"]) == 1
+    assert int(own_step[plain.cluster_head.weight]["step"]) == 1
+    assert shared.optimizers["recon"].param_groups[0]["betas"] == (0.1, 0.999)
+    assert plain.optimizers["recon"].param_groups[0]["betas"] == (0.5, 0.999)
+    assert torch.equal(first_step(gen_optimizer="own", adam_beta1=0.5)[1]["loss/gen"], plain_losses["loss/gen"])
     for bad, message in [
+        ({"gen_optimizer": "global"}, "gen_optimizer must be"),
+        ({"gen_optimizer": "shared", "update": "joint"}, "needs update: phased"),
+        ({"gen_optimizer": "shared", "update": "phased", "gen_lr": 0.01}, "cannot go with gen_optimizer: shared"),
+        ({"adam_beta1": 1.0}, "adam_beta1 must be"),
+        ({"adam_beta1": 0.1, "optimizer": "sgd"}, "needs optimizer: adam"),
         ({"optimizer": "rmsprop"}, "optimizer must be"),
         ({"momentum": 1.0}, "momentum must be"),
         ({"disc_noise": -0.1}, "cannot be negative"),

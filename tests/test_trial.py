@@ -184,3 +184,24 @@ def test_factor_vae_takes_a_second_batch_for_its_discriminator_by_default(method
     assert set(seen) == {32, 16} and seen.count(32) == n // 32
     with pytest.raises(ValueError, match="disc_batch"):
         Trial(config_for(method, options={"disc_batch": "third"}), tiny_sprites)
+
+
+@pytest.mark.parametrize("signal,source", [("pair", "pair"), ("image", "image"), ("both", "adv")])
+def test_infoae_controller_follows_the_critic_it_is_told_to(signal, source, tiny_sprites):
+    # rig one critic high and the other two signals low: beta must rise only when the rigged one is read
+    config = config_for("infoae")
+    config["options"] = config["options"] | {"controller_signal": signal}
+    trial = Trial(config, tiny_sprites)
+    honest_step = trial.method.train_step
+
+    def rigged_step(x, weights):
+        terms = honest_step(x, weights)
+        for key in ("adv", "pair", "image"):
+            terms[f"disc_acc/{key}"] = torch.tensor(0.95 if key == source else 0.52)
+        return terms
+
+    trial.method.train_step = rigged_step
+    metrics = trial.train_epoch()
+    assert metrics["weight/beta"] > trial.controllers["beta"].initial
+    with pytest.raises(ValueError, match="controller_signal must be one of"):
+        Trial(config_for("infoae", options=config["options"] | {"controller_signal": "mean"}), tiny_sprites)

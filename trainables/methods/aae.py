@@ -33,6 +33,12 @@ paper. `recon_loss: squared` trains on half the squared Euclidean error of the d
 output per image (summed over pixels) instead of the Bernoulli NLL (`bernoulli`, the default): a
 Euclidean reconstruction cost, as musyoku/adversarial-autoencoder's clustering model uses (its mean
 squared error); under Adam's phased update only its shape matters, not its scale.
+`gen_optimizer: shared` makes the regularisation phase step the reconstruction phase's optimizer
+(the decoder, which gets no gradient there, is skipped), so the encoder keeps one set of Adam moments
+for both phases, as musyoku/adversarial-autoencoder does (one optimizer per network); `own`, the
+default, gives that phase an optimizer of its own, as before the option. With shared moments the
+phases' gradient scales meet in one normaliser, so `adv_weight` acts in the phased form as well.
+`adam_beta1` is Adam's first-moment decay (0.5, the default, as before; musyoku uses 0.1).
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
 
@@ -86,6 +92,8 @@ class AdversarialAutoencoder(Method):
         "lr_decay": 1.0,
         "input_noise": 0.0,
         "recon_loss": "bernoulli",
+        "gen_optimizer": "own",
+        "adam_beta1": 0.5,
     }
 
     def __init__(
@@ -105,6 +113,8 @@ class AdversarialAutoencoder(Method):
         lr_decay: float = 1.0,
         input_noise: float = 0.0,
         recon_loss: str = "bernoulli",
+        gen_optimizer: str = "own",
+        adam_beta1: float = 0.5,
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
@@ -126,6 +136,16 @@ class AdversarialAutoencoder(Method):
             raise ValueError(f"aae: lr_decay must be in (0, 1] (1 = no decay), got {lr_decay!r}")
         if gen_lr is not None and update != "phased":
             raise ValueError("aae: gen_lr is the regularisation phase's rate and needs update: phased")
+        if gen_optimizer not in ("own", "shared"):
+            raise ValueError(f"aae: gen_optimizer must be 'own' or 'shared', got {gen_optimizer!r}")
+        if gen_optimizer == "shared" and update != "phased":
+            raise ValueError("aae: gen_optimizer: shared is about the regularisation phase and needs update: phased")
+        if gen_optimizer == "shared" and gen_lr is not None:
+            raise ValueError("aae: gen_lr gives the regularisation phase an optimizer of its own; it cannot go with gen_optimizer: shared")
+        if not 0 <= adam_beta1 < 1:
+            raise ValueError(f"aae: adam_beta1 must be in [0, 1), got {adam_beta1}")
+        if adam_beta1 != 0.5 and optimizer != "adam":
+            raise ValueError("aae: adam_beta1 sets Adam's first moment and needs optimizer: adam")
         self.update, self.disc_noise, self.input_noise = update, disc_noise, input_noise
         self.clusters, self.style_dim = clusters, style_dim
         pixels = math.prod(self.image_shape)
@@ -140,12 +160,13 @@ class AdversarialAutoencoder(Method):
         def optimise(params, rate):
             if optimizer == "sgd":
                 return sgd(params, lr=rate, momentum=momentum)
-            return adam(params, lr=rate, betas=(0.5, 0.999))
+            return adam(params, lr=rate, betas=(adam_beta1, 0.999))
 
         self.optimizers["recon"] = optimise([*encoder, *self.decoder.parameters()], lr)
         self.optimizers["disc"] = optimise([*self.disc_cat.parameters(), *self.disc_gauss.parameters()], disc_lr)
-        if update == "phased":
+        if update == "phased" and gen_optimizer == "own":
             self.optimizers["gen"] = optimise(encoder, lr if gen_lr is None else gen_lr)
+        self._gen_key = "gen" if "gen" in self.optimizers else "recon"
         if lr_decay < 1:
             for key, optimizer_ in self.optimizers.items():
                 self.schedulers[key] = torch.optim.lr_scheduler.ExponentialLR(optimizer_, gamma=lr_decay)
@@ -218,9 +239,10 @@ class AdversarialAutoencoder(Method):
             disc_loss, accuracy = self._adversary_step(y_fake, z_fake)
             generator_loss = self._generator_loss(*self._training_codes(x))
             weighted = weights["adv_weight"] * generator_loss
-            self.optimizers["gen"].zero_grad(set_to_none=True)
+            gen = self.optimizers[self._gen_key]  # "recon" when shared: the decoder's grads stay None and are skipped
+            gen.zero_grad(set_to_none=True)
             weighted.backward()
-            self.optimizers["gen"].step()
+            gen.step()
             total = recon + weighted
 
         return {

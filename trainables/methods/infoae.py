@@ -14,6 +14,10 @@ The paper's best weights: alpha = 1, beta = 1, gamma = 0.4 ("highly sensitive");
 
 beta, the weight of the adversarial terms, can follow the mean accuracy of Di and S
 (`trainables.weighting`): high accuracy means the fakes are still easy to spot, so beta goes up.
+`controller_signal` picks what the controller reads: `both` (the default, that mean), `pair` (S
+alone) or `image` (Di alone). In the long runs Di sat near chance while S won at 0.87-1.00, so the
+mean hid the critic that never lost; `pair` lets beta rise until E's codes pass S
+(results/reproduction, issue 13).
 
 Choices where the paper is silent: the adversarial terms use the non-saturating form
 (-log Di(fake) instead of log(1 - Di(fake))), the usual remedy for vanishing gradients early
@@ -76,12 +80,18 @@ class InfoAE(Method):
     )
     adaptive = {"beta": "adv"}
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
-                       "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0}
+                       "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both"}
+    # controller_signal -> the train_step key (disc_acc/<key>) the adaptive beta follows
+    SIGNALS = {"both": "adv", "pair": "pair", "image": "image"}
 
     def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
                  critic_lr: float | None = None, batch_norm: str = "separate", critic_sees_image: bool = True,
-                 conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0) -> None:
+                 conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0,
+                 controller_signal: str = "both") -> None:
         super().__init__(image_shape, generator)
+        if controller_signal not in self.SIGNALS:
+            raise ValueError(f"infoae: controller_signal must be one of {sorted(self.SIGNALS)}, got {controller_signal!r}")
+        self.adaptive = {"beta": self.SIGNALS[controller_signal]}  # the instance's signal; the class lists the default
         if critic_noise < 0:
             raise ValueError(f"infoae: critic_noise is a standard deviation and cannot be negative, got {critic_noise}")
         self.critic_noise = critic_noise
