@@ -1,0 +1,85 @@
+"""Where a clustering model's errors sit: per trial checkpoint, which digits share clusters.
+
+Why: the AAE's code holds the digit (a linear probe reads 93% of it) while its argmax clusters score
+65-81%. Many-to-one accuracy loses exactly the images outside their cluster's majority class, so
+grouping those losses by (cluster's class, image's class) says which digits the cluster head merges,
+and how many points each merge costs. Digits that own no cluster lose all their images.
+
+Usage (an experiment folder of `study run`, trials with checkpoints; scored on the spec's evaluation
+split, as `study rescore` does):
+
+    python results/reproduction/cluster_anatomy.py <experiment> [--match SUBSTRING] [--top 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from study.rescore import newest_checkpoint, trial_folders
+from trainables.datasets import load_dataset
+from trainables.evaluation import encode_all
+from trainables.metrics.clustering import cluster_accuracy, kmeans_clusters
+from trainables.trial import Trial
+
+
+def anatomy(labels: np.ndarray, clusters: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per cluster: size, majority class, purity; and the many-to-one losses by (cluster class, true class)."""
+    table = pd.crosstab(pd.Series(clusters, name="cluster"), pd.Series(labels, name="digit"))
+    majority = table.idxmax(axis=1)
+    per_cluster = pd.DataFrame({"size": table.sum(axis=1), "digit": majority, "purity": table.max(axis=1) / table.sum(axis=1)})
+    losses = []
+    for cluster, row in table.iterrows():
+        for digit, count in row.items():
+            if digit != majority[cluster] and count:
+                losses.append({"cluster_digit": majority[cluster], "true_digit": digit, "points": 100 * count / len(labels)})
+    merged = pd.DataFrame(losses).groupby(["cluster_digit", "true_digit"], as_index=False)["points"].sum()
+    return per_cluster, merged.sort_values("points", ascending=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", type=Path)
+    parser.add_argument("--match", default="", help="only trial folders whose name contains this")
+    parser.add_argument("--top", type=int, default=8, help="how many merges to list")
+    args = parser.parse_args()
+    dataset = json.loads((args.experiment / "study_spec.json").read_text())["dataset"]
+    splits = load_dataset(dataset["name"], **dataset.get("options", {}))
+    shared = None
+    for folder in trial_folders(args.experiment):
+        checkpoint = newest_checkpoint(folder)
+        if args.match not in folder.name or checkpoint is None:
+            continue
+        config = json.loads((folder / "params.json").read_text())
+        trial = Trial(config, splits, device_data=shared)
+        shared = trial.data
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        trial.load_state(state)
+        with torch.no_grad():
+            encoded = encode_all(trial.method, trial.data.eval)
+        labels = trial.data.eval.labels.cpu().numpy()
+        probs = encoded["probs"].cpu().numpy()
+        clusters = probs.argmax(axis=1)
+        code = encoded["code"].double().cpu().numpy()
+        per_cluster, merged = anatomy(labels, clusters)
+        owned = set(per_cluster["digit"])
+        k = probs.shape[1]
+        kmeans = kmeans_clusters(code, k, seed=0)
+        print(f"\n## {folder.name} (epoch {state['epoch']})\n")
+        print(f"- argmax clusters: accuracy {cluster_accuracy(labels, clusters):.3f}, {len(per_cluster)} of {k} clusters used, "
+              f"median max probability {np.median(probs.max(axis=1)):.3f}")
+        print(f"- k-means ({k} clusters) on the same code (y, z): accuracy {cluster_accuracy(labels, kmeans):.3f}")
+        print(f"- digits that own no cluster: {sorted(set(range(10)) - owned) or 'none'}; "
+              f"clusters per digit: {per_cluster['digit'].value_counts().sort_index().to_dict()}")
+        print(f"- lost to merges: {merged['points'].sum():.1f} points; the largest (cluster's digit <- true digit, points):")
+        for row in merged.head(args.top).itertuples():
+            print(f"  - {row.cluster_digit} <- {row.true_digit}: {row.points:.1f}")
+
+
+if __name__ == "__main__":
+    main()
