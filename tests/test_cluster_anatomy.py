@@ -26,3 +26,11 @@ def test_merges_account_for_every_lost_image(monkeypatch):
     n = len(labels)
     assert losses == {(4, 9): 100 * 2 / n, (9, 4): 100 * 1 / n, (7, 1): 100 * 2 / n}
     assert np.isclose(merged["points"].sum(), 100 * (1 - many_to_one_accuracy(labels, clusters)))
+
+
+def test_explained_share_is_eta_squared(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    explained_share = importlib.import_module("cluster_anatomy").explained_share
+    values = np.array([1.0, 1.0, 3.0, 3.0])
+    assert explained_share(values, np.array([0, 0, 1, 1])) == 1.0  # the groups hold all the variance
+    assert explained_share(values, np.array([0, 1, 0, 1])) == 0.0  # none of it

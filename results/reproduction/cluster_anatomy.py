@@ -3,7 +3,8 @@
 Why: the AAE's code holds the digit (a linear probe reads 93% of it) while its argmax clusters score
 65-81%. Many-to-one accuracy loses exactly the images outside their cluster's majority class, so
 grouping those losses by (cluster's class, image's class) says which digits the cluster head merges,
-and how many points each merge costs. Digits that own no cluster lose all their images.
+and how many points each merge costs. Digits that own no cluster lose all their images. How much of
+the ink per image (a style) the clusters explain, against the digits, says whether the head cuts by style.
 
 Usage (an experiment folder of `study run`, trials with checkpoints; scored on the spec's evaluation
 split, as `study rescore` does):
@@ -42,6 +43,13 @@ def anatomy(labels: np.ndarray, clusters: np.ndarray) -> tuple[pd.DataFrame, pd.
     return per_cluster, merged.sort_values("points", ascending=False)
 
 
+def explained_share(values: np.ndarray, groups: np.ndarray) -> float:
+    """Share of the variance of `values` that the group means explain (eta squared, between / total)."""
+    frame = pd.DataFrame({"value": values, "group": groups})
+    means = frame.groupby("group")["value"].transform("mean")
+    return float(((means - values.mean()) ** 2).sum() / ((values - values.mean()) ** 2).sum())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", type=Path)
@@ -76,6 +84,9 @@ def main() -> None:
         print(f"- k-means ({k} clusters) on the same code (y, z): accuracy {cluster_accuracy(labels, kmeans):.3f}")
         print(f"- digits that own no cluster: {sorted(set(range(10)) - owned) or 'none'}; "
               f"clusters per digit: {per_cluster['digit'].value_counts().sort_index().to_dict()}")
+        ink = trial.data.eval.images.flatten(1).mean(dim=1).cpu().numpy()
+        print(f"- ink (mean pixel intensity, a style: stroke width and size): variance explained by the clusters "
+              f"{explained_share(ink, clusters):.2f}, by the digits {explained_share(ink, labels):.2f}")
         print(f"- lost to merges: {merged['points'].sum():.1f} points; the largest (cluster's digit <- true digit, points):")
         for row in merged.head(args.top).itertuples():
             print(f"  - {row.cluster_digit} <- {row.true_digit}: {row.points:.1f}")
