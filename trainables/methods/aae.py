@@ -37,7 +37,9 @@ squared error); under Adam's phased update only its shape matters, not its scale
 (the decoder, which gets no gradient there, is skipped), so the encoder keeps one set of Adam moments
 for both phases, as musyoku/adversarial-autoencoder does (one optimizer per network); `own`, the
 default, gives that phase an optimizer of its own, as before the option. With shared moments the
-phases' gradient scales meet in one normaliser, so `adv_weight` acts in the phased form as well.
+phases' gradient scales meet in one normaliser, so `adv_weight` acts in the phased form as well; with
+the summed Bernoulli NLL the reconstruction's gradients then dominate that normaliser and the prior is
+barely imposed (results/reproduction/aae-musyoku-pilot: -28 points of clustering at adv_weight 1).
 `adam_beta1` is Adam's first-moment decay (0.5, the default, as before; musyoku uses 0.1).
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
