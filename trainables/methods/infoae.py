@@ -18,7 +18,7 @@ beta, the weight of the adversarial terms, can follow the mean accuracy of Di an
 alone) or `image` (Di alone). In the long runs Di sat near chance while S won at 0.87-1.00, so the
 mean hid the critic that never lost; `pair` lets beta rise until E's codes pass S. Measured on MNIST
 (results/reproduction/infoae-adaptive-pilot): S held near its band, no detectable effect on the
-clusters (+4.9 points, p = 0.19, six seeds), a worse reconstruction in every seed.
+clusters (+4.0 points, p = 0.17, eight seeds), a worse reconstruction in every seed.
 
 Choices where the paper is silent: the adversarial terms use the non-saturating form
 (-log Di(fake) instead of log(1 - Di(fake))), the usual remedy for vanishing gradients early
