@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -37,38 +38,53 @@ def newest_checkpoint(folder: Path) -> Path | None:
     return checkpoints[-1] if checkpoints else None
 
 
-def rescore_experiment(experiment: str | Path, progress: Callable[[str], None] = print) -> pd.DataFrame:
-    """One row per trial with a checkpoint: its identity, the checkpoint's epoch, and every metric."""
+def checkpointed_trials(experiment: str | Path, progress: Callable[[str], None] = print,
+                        match: str = "") -> tuple[dict[str, Any], list[tuple[Path, Path]]]:
+    """The experiment's dataset entry and its trials (folder names containing `match`) with their newest
+    checkpoints; trials without one are reported and left out."""
     experiment = Path(experiment)
     spec_file = experiment / "study_spec.json"
     if not spec_file.is_file():
         raise RescoreError(f"{experiment}: no study_spec.json here; give the experiment folder `study run` made "
                            "(a local path: checkpoints are read from disk)")
-    folders = trial_folders(experiment)
+    folders = [folder for folder in trial_folders(experiment) if match in folder.name]
     scorable = [(folder, newest_checkpoint(folder)) for folder in folders]
     missing = [folder.name for folder, checkpoint in scorable if checkpoint is None]
-    scorable = [(folder, checkpoint) for folder, checkpoint in scorable if checkpoint is not None]
-    if not scorable:
+    found = [(folder, checkpoint) for folder, checkpoint in scorable if checkpoint is not None]
+    if not found:
         raise RescoreError(f"{experiment}: none of its {len(folders)} trial folder(s) holds a checkpoint_*/{CHECKPOINT_FILE}")
     for name in missing:
         progress(f"skipped {name}: no checkpoint")
-    dataset = json.loads(spec_file.read_text())["dataset"]
+    return json.loads(spec_file.read_text())["dataset"], found
+
+
+def restored_trials(dataset: dict[str, Any], checkpoints: list[tuple[Path, Path]]) -> Iterator[tuple[Path, dict[str, Any], Trial, int]]:
+    """Each trial rebuilt from its checkpoint: (folder, config, trial, the checkpoint's epoch). The
+    dataset is loaded once and its device copy shared by all trials."""
     splits = load_dataset(dataset["name"], **dataset.get("options", {}))
-    rows, shared = [], None
-    for number, (folder, checkpoint) in enumerate(scorable, start=1):
-        started = time.perf_counter()
+    shared = None
+    for folder, checkpoint in checkpoints:
         config = json.loads((folder / "params.json").read_text())
         trial = Trial(config, splits, device_data=shared)
         shared = trial.data
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         trial.load_state(state)
+        yield folder, config, trial, state["epoch"]
+
+
+def rescore_experiment(experiment: str | Path, progress: Callable[[str], None] = print) -> pd.DataFrame:
+    """One row per trial with a checkpoint: its identity, the checkpoint's epoch, and every metric."""
+    dataset, checkpoints = checkpointed_trials(experiment, progress)
+    rows = []
+    started = time.perf_counter()
+    for number, (folder, config, trial, epoch) in enumerate(restored_trials(dataset, checkpoints), start=1):
         metrics = evaluate(trial.method, trial.data.eval)
         rows.append({"trial": folder.name, "dataset": dataset["name"], "method": config["method"], "weighting": config.get("weighting", "fixed"),
-                     "seed": config["seed"], "epoch": state["epoch"],
+                     "seed": config["seed"], "epoch": epoch,
                      **{f"weight/{name}": value for name, value in config.get("weights", {}).items()}, **metrics})
-        progress(f"scored {number}/{len(scorable)}: {folder.name} (epoch {state['epoch']}) in {time.perf_counter() - started:.0f} s")
+        progress(f"scored {number}/{len(checkpoints)}: {folder.name} (epoch {epoch}) in {time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()
     return pd.DataFrame(rows)
-
 
 
 SHOWN = ("cluster_acc", "recon_bce", "mi_x_y", "mi_x_z", "tc", "tc_y_z", "mig")  # printed by default: the CSV has every metric

@@ -34,3 +34,10 @@ def test_explained_share_is_eta_squared(monkeypatch):
     values = np.array([1.0, 1.0, 3.0, 3.0])
     assert explained_share(values, np.array([0, 0, 1, 1])) == 1.0  # the groups hold all the variance
     assert explained_share(values, np.array([0, 1, 0, 1])) == 0.0  # none of it
+
+
+def test_a_perfect_clustering_loses_nothing(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    anatomy = importlib.import_module("cluster_anatomy").anatomy
+    per_cluster, merged = anatomy(np.array([3, 3, 5, 5]), np.array([0, 0, 1, 1]))
+    assert merged.empty and per_cluster["purity"].tolist() == [1.0, 1.0]

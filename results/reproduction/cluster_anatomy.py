@@ -15,18 +15,15 @@ split, as `study rescore` does):
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from study.rescore import newest_checkpoint, trial_folders
-from trainables.datasets import load_dataset
+from study.rescore import checkpointed_trials, restored_trials
 from trainables.evaluation import encode_all
 from trainables.metrics.clustering import cluster_accuracy, kmeans_clusters
-from trainables.trial import Trial
 
 
 def anatomy(labels: np.ndarray, clusters: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,7 +36,7 @@ def anatomy(labels: np.ndarray, clusters: np.ndarray) -> tuple[pd.DataFrame, pd.
         for digit, count in row.items():
             if digit != majority[cluster] and count:
                 losses.append({"cluster_digit": majority[cluster], "true_digit": digit, "points": 100 * count / len(labels)})
-    merged = pd.DataFrame(losses).groupby(["cluster_digit", "true_digit"], as_index=False)["points"].sum()
+    merged = pd.DataFrame(losses, columns=["cluster_digit", "true_digit", "points"]).groupby(["cluster_digit", "true_digit"], as_index=False)["points"].sum()
     return per_cluster, merged.sort_values("points", ascending=False)
 
 
@@ -56,18 +53,8 @@ def main() -> None:
     parser.add_argument("--match", default="", help="only trial folders whose name contains this")
     parser.add_argument("--top", type=int, default=8, help="how many merges to list")
     args = parser.parse_args()
-    dataset = json.loads((args.experiment / "study_spec.json").read_text())["dataset"]
-    splits = load_dataset(dataset["name"], **dataset.get("options", {}))
-    shared = None
-    for folder in trial_folders(args.experiment):
-        checkpoint = newest_checkpoint(folder)
-        if args.match not in folder.name or checkpoint is None:
-            continue
-        config = json.loads((folder / "params.json").read_text())
-        trial = Trial(config, splits, device_data=shared)
-        shared = trial.data
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        trial.load_state(state)
+    dataset, checkpoints = checkpointed_trials(args.experiment, match=args.match)
+    for folder, _, trial, epoch in restored_trials(dataset, checkpoints):
         with torch.no_grad():
             encoded = encode_all(trial.method, trial.data.eval)
         labels = trial.data.eval.labels.cpu().numpy()
@@ -78,11 +65,11 @@ def main() -> None:
         owned = set(per_cluster["digit"])
         k = probs.shape[1]
         kmeans = kmeans_clusters(code, k, seed=0)
-        print(f"\n## {folder.name} (epoch {state['epoch']})\n")
+        print(f"\n## {folder.name} (epoch {epoch})\n")
         print(f"- argmax clusters: accuracy {cluster_accuracy(labels, clusters):.3f}, {len(per_cluster)} of {k} clusters used, "
               f"median max probability {np.median(probs.max(axis=1)):.3f}")
         print(f"- k-means ({k} clusters) on the same code (y, z): accuracy {cluster_accuracy(labels, kmeans):.3f}")
-        print(f"- digits that own no cluster: {sorted(set(range(10)) - owned) or 'none'}; "
+        print(f"- digits that own no cluster: {sorted(set(np.unique(labels).tolist()) - owned) or 'none'}; "
               f"clusters per digit: {per_cluster['digit'].value_counts().sort_index().to_dict()}")
         ink = trial.data.eval.images.flatten(1).mean(dim=1).cpu().numpy()
         print(f"- ink (mean pixel intensity, a style: stroke width and size): variance explained by the clusters "
