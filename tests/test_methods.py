@@ -190,7 +190,16 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
     assert shared.optimizers["recon"].param_groups[0]["betas"] == (0.1, 0.999)
     assert plain.optimizers["recon"].param_groups[0]["betas"] == (0.5, 0.999)
     assert torch.equal(first_step(gen_optimizer="own", adam_beta1=0.5)[1]["loss/gen"], plain_losses["loss/gen"])
+    # musyoku's initialisation: every linear layer N(0, 0.01^2) with zero biases; None keeps PyTorch's
+    small = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update="phased", init_std=0.01)
+    linear = [m for m in small.modules() if isinstance(m, torch.nn.Linear)]
+    assert abs(float(torch.cat([m.weight.flatten() for m in linear]).std()) - 0.01) < 5e-4
+    assert all(float(m.bias.abs().max()) == 0 for m in linear)
+    _, small_losses = first_step(init_std=0.01)
+    assert torch.equal(first_step(init_std=None)[1]["loss/recon"], plain_losses["loss/recon"])
+    assert not torch.equal(small_losses["loss/recon"], plain_losses["loss/recon"])
     for bad, message in [
+        ({"init_std": 0.0}, "init_std is a standard deviation"),
         ({"gen_optimizer": "global"}, "gen_optimizer must be"),
         ({"gen_optimizer": "shared", "update": "joint"}, "needs update: phased"),
         ({"gen_optimizer": "shared", "update": "phased", "gen_lr": 0.01}, "cannot go with gen_optimizer: shared"),

@@ -1,7 +1,7 @@
 """A pilot's arms against its baseline arm, by seed, at one epoch: is a change an effect or seed noise?
 
 Reads one or more tidy tables (`study run` output) of a pilot whose entries differ only in options or
-weights or weighting mode, labels each option variant (`analysis.variants`), each weight and mode that differs, and for
+weights, weighting mode or batch size, labels each option variant (`analysis.variants`) and each weight, mode or batch size that differs, and for
 every arm other than the baseline prints the seeds' values, the mean difference from the baseline over the seeds both ran, its 95% interval
 and p-value (paired t-test, scipy.stats.ttest_rel, since a seed fixes the initialisation and the
 batch order), and Welch's test on all seeds of each arm:
@@ -44,10 +44,19 @@ def label_weighting_variants(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def label_batch_variants(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arms that differ in the spec's batch size get it in their label: `aae[batch=64]`."""
+    if "config/batch_size" not in frame or frame["config/batch_size"].nunique() < 2:
+        return frame
+    frame = frame.copy()
+    frame["config/method"] = frame["config/method"] + "[batch=" + frame["config/batch_size"].astype(int).astype(str) + "]"
+    return frame
+
+
 def arm_values(tables: list[str], metric: str, epoch: int) -> pd.DataFrame:
     """One row per (arm, seed): the metric at `epoch`; a later table's row replaces an earlier one's."""
     tidy = pd.concat([pd.read_csv(path) for path in tables], ignore_index=True)
-    frame = label_weighting_variants(label_weight_variants(label_option_variants(tidy)))
+    frame = label_batch_variants(label_weighting_variants(label_weight_variants(label_option_variants(tidy))))
     rows = frame[(frame["epoch"] == epoch) & frame[metric].notna()]
     rows = rows.rename(columns={"config/method": "arm", "config/seed": "seed"})[["arm", "seed", metric]]
     return rows.drop_duplicates(subset=["arm", "seed"], keep="last").sort_values(["arm", "seed"])

@@ -41,6 +41,10 @@ phases' gradient scales meet in one normaliser, so `adv_weight` acts in the phas
 the summed Bernoulli NLL the reconstruction's gradients then dominate that normaliser and the prior is
 barely imposed (results/reproduction/aae-musyoku-pilot: -28 points of clustering at adv_weight 1).
 `adam_beta1` is Adam's first-moment decay (0.5, the default, as before; musyoku uses 0.1).
+`init_std` draws every linear layer's weights from N(0, init_std^2) with zero biases, as musyoku's
+clustering model initialises (0.01 there); None, the default, keeps PyTorch's own initialisation.
+A cause under test: the partition is set within the first epochs, and small weights start every
+cluster posterior near uniform.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
 
@@ -96,6 +100,7 @@ class AdversarialAutoencoder(Method):
         "recon_loss": "bernoulli",
         "gen_optimizer": "own",
         "adam_beta1": 0.5,
+        "init_std": None,
     }
 
     def __init__(
@@ -117,6 +122,7 @@ class AdversarialAutoencoder(Method):
         recon_loss: str = "bernoulli",
         gen_optimizer: str = "own",
         adam_beta1: float = 0.5,
+        init_std: float | None = None,
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
@@ -148,6 +154,8 @@ class AdversarialAutoencoder(Method):
             raise ValueError(f"aae: adam_beta1 must be in [0, 1), got {adam_beta1}")
         if adam_beta1 != 0.5 and optimizer != "adam":
             raise ValueError("aae: adam_beta1 sets Adam's first moment and needs optimizer: adam")
+        if init_std is not None and not init_std > 0:
+            raise ValueError(f"aae: init_std is a standard deviation and must be positive (or null for PyTorch's default), got {init_std}")
         self.update, self.disc_noise, self.input_noise = update, disc_noise, input_noise
         self.clusters, self.style_dim = clusters, style_dim
         pixels = math.prod(self.image_shape)
@@ -157,6 +165,11 @@ class AdversarialAutoencoder(Method):
         self.decoder = mlp([clusters + style_dim, hidden, hidden, pixels])
         self.disc_cat = mlp([clusters, hidden, hidden, 1])
         self.disc_gauss = mlp([style_dim, hidden, hidden, 1])
+        if init_std is not None:
+            for layer in self.modules():
+                if isinstance(layer, nn.Linear):
+                    nn.init.normal_(layer.weight, std=init_std)
+                    nn.init.zeros_(layer.bias)
         encoder = [*self.trunk.parameters(), *self.cluster_head.parameters(), *self.style_head.parameters()]
 
         def optimise(params, rate):
