@@ -1,0 +1,108 @@
+"""Does what InfoAE's generator draws carry over to real images, and through which network does it get lost?
+
+Why: InfoAE clusters real images by C(E(x)), but E and C learn the conditions only from generated
+images x_g = D(G(z, c)) (C_le asks C(E(x_g)) = c). By epoch 8 the generator draws one digit per
+condition (purity up to 0.94, benchmarks/results/infoae_generated_classes.md), yet real images
+cluster at 40-46%. Two explanations predict different things:
+
+- the generated images are not like real ones (a classifier trained on them cannot read real digits):
+  then no encoder trained on them could do better, and the gap is the generator's;
+- they are, and E places real images elsewhere than the generated images of the same digit: then a
+  fresh classifier trained on (x_g, c) reads real digits well while C(E(x)) does not, and the gap is E's.
+
+So per trial checkpoint this script draws `--count` generated images with their conditions (network in
+evaluation mode, a fixed seed), trains a fresh classifier on them (the small CNN of
+benchmarks/infoae_generated_classes.py, `--epochs` epochs), and reports on the experiment's evaluation
+images (the spec's split; labels are used for this diagnosis only):
+
+- `transfer_acc`: the fresh classifier's predicted conditions on real images, scored as clusters (best
+  one-to-one match to the digits);
+- `cluster_acc`: C(E(x)) on the same images, the usual clustering accuracy;
+- `agreement`: the share of real images that C(E(x)) puts in the condition the fresh classifier reads
+  (both name conditions, so no matching is needed);
+- `generated_acc` and `recovered`: the fresh classifier and C(E(.)) on 5,000 new generated images
+  (how learnable the conditions are);
+- `cycle_error`: ||E(D(z_g)) - z_g||^2 over the total variance of z_g (0: E inverts the generator's
+  codes; 1: no better than the codes' mean).
+
+    python results/reproduction/infoae_transfer.py <experiment> [--match SUBSTRING] [--count 20000] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks/
+from benchmarks.infoae_generated_classes import oracle_labels, train_oracle  # noqa: E402
+from study.rescore import checkpointed_trials, restored_trials  # noqa: E402
+from trainables.methods.infoae import NOISE_DIM  # noqa: E402
+from trainables.metrics.clustering import hungarian_accuracy  # noqa: E402
+
+
+@torch.no_grad()
+def generated_sample(method, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`count` generated images, their conditions and codes z_g, drawn in evaluation mode from a seeded generator."""
+    device = next(method.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    noise = torch.rand((count, NOISE_DIM), generator=generator, device=device) * 2 - 1
+    conditions = torch.randint(method.categories, (count,), generator=generator, device=device)
+    codes = method._generate(noise, conditions)
+    images = torch.cat([torch.sigmoid(method.decoder(chunk)) for chunk in codes.split(1000)])
+    return images, conditions, codes
+
+
+@torch.no_grad()
+def classified(method, images: torch.Tensor) -> torch.Tensor:
+    """C(E(x)) for a batch of images, in chunks."""
+    return torch.cat([method.classifier(method.encoder(chunk)).argmax(dim=1) for chunk in images.split(1000)])
+
+
+def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, epochs: int, seed: int) -> dict[str, float]:
+    """The measurements of the module docstring for one trained InfoAE."""
+    method.eval()
+    images, conditions, codes = generated_sample(method, count, seed)
+    fresh = train_oracle(images.cpu(), conditions.cpu(), epochs=epochs, seed=seed)
+    read, _ = oracle_labels(fresh, real_images.cpu())
+    clusters = classified(method, real_images).cpu()
+    labels = real_labels.cpu().numpy()
+    new_images, new_conditions, new_codes = generated_sample(method, 5000, seed + 1)
+    generated_read, _ = oracle_labels(fresh, new_images.cpu())
+    with torch.no_grad():
+        inverted = torch.cat([method.encoder(chunk) for chunk in new_images.split(1000)])
+    cycle = (inverted - new_codes).square().sum(dim=1).mean() / new_codes.var(dim=0).sum()
+    return {
+        "transfer_acc": hungarian_accuracy(labels, read.numpy()),
+        "cluster_acc": hungarian_accuracy(labels, clusters.numpy()),
+        "agreement": (read == clusters).float().mean().item(),
+        "generated_acc": (generated_read == new_conditions.cpu()).float().mean().item(),
+        "recovered": (classified(method, new_images).cpu() == new_conditions.cpu()).float().mean().item(),
+        "cycle_error": cycle.item(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiments", type=Path, nargs="+")
+    parser.add_argument("--match", default="", help="only trial folders whose name contains this")
+    parser.add_argument("--count", type=int, default=20000, help="generated images to train the fresh classifier on")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs of the fresh classifier")
+    args = parser.parse_args()
+    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"]
+    print("| trial | epoch | " + " | ".join(columns) + " | seconds |")
+    print("|---|---:|" + "---:|" * (len(columns) + 1))
+    for experiment in args.experiments:
+        dataset, checkpoints = checkpointed_trials(experiment, progress=lambda line: print(line, file=sys.stderr), match=args.match)
+        for folder, config, trial, epoch in restored_trials(dataset, checkpoints):
+            started = time.perf_counter()
+            row = transfer_row(trial.method, trial.data.eval.images, trial.data.eval.labels, args.count, args.epochs, int(config["seed"]))
+            cells = " | ".join(f"{row[column]:.3f}" for column in columns)
+            print(f"| {folder.name} | {epoch} | {cells} | {time.perf_counter() - started:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
