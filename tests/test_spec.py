@@ -80,6 +80,18 @@ def test_adaptive_on_a_method_without_discriminator():
         parse_spec(spec)
 
 
+@pytest.mark.parametrize("entry,message", [
+    ({"name": "factor_vae", "weighting": "fixed", "controller": {"interval": 5}}, r"controller only steer"),
+    ({"name": "infoae", "weighting": ["fixed"], "options": {"controller_signal": "pair"}}, r"controller_signal only steer"),
+])
+def test_controller_settings_with_fixed_weighting_alone_are_refused(entry, message):
+    """They would do nothing; with an adaptive or annealed arm beside the fixed one they steer that arm."""
+    with pytest.raises(SpecError, match=message):
+        parse_spec(with_change(("methods", 0), entry))
+    for modes in (["fixed", "adaptive"], "annealed"):
+        parse_spec(with_change(("methods", 0), {**entry, "weighting": modes}))
+
+
 @pytest.mark.parametrize("path,value,message", BAD[:4], ids=[m for _, _, m in BAD[:4]])
 def test_cli_exits_2_and_starts_nothing(tmp_path, capsys, path, value, message):
     spec_file = tmp_path / "bad.yaml"

@@ -23,9 +23,15 @@ images (the spec's split; labels are used for this diagnosis only):
 - `generated_acc` and `recovered`: the fresh classifier and C(E(.)) on 5,000 new generated images
   (how learnable the conditions are);
 - `cycle_error`: ||E(D(z_g)) - z_g||^2 over the total variance of z_g (0: E inverts the generator's
-  codes; 1: no better than the codes' mean).
+  codes; 1: no better than the codes' mean);
+- `purity` (with `--oracle`): the same CNN trained on the labelled real training images of the
+  experiment's split (never the evaluation images) labels the generated images; purity is the best
+  one-to-one match of conditions to its digits. High purity with a low `transfer_acc` means the generated
+  images look like digits to a reader of real images, yet what tells their conditions apart is not what
+  tells real digits apart. `reader_acc` is the reader's own accuracy on the evaluation images.
 
-    python results/reproduction/infoae_transfer.py <experiment> [--match SUBSTRING] [--count 20000] [--epochs 3]
+    python results/reproduction/infoae_transfer.py <experiment>... [--match SUBSTRING] [--count 20000] [--epochs 3] \
+        [--oracle oracle.pt]
 """
 
 from __future__ import annotations
@@ -36,10 +42,12 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks/
 from benchmarks.infoae_generated_classes import oracle_labels, train_oracle  # noqa: E402
 from study.rescore import checkpointed_trials, restored_trials  # noqa: E402
+from trainables.datasets import load_dataset  # noqa: E402
 from trainables.methods.infoae import NOISE_DIM  # noqa: E402
 from trainables.metrics.clustering import hungarian_accuracy  # noqa: E402
 
@@ -62,10 +70,11 @@ def classified(method, images: torch.Tensor) -> torch.Tensor:
     return torch.cat([method.classifier(method.encoder(chunk)).argmax(dim=1) for chunk in images.split(1000)])
 
 
-def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, epochs: int, seed: int) -> dict[str, float]:
+def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, epochs: int, seed: int,
+                 oracle: nn.Module | None = None) -> dict[str, float]:
     """The measurements of the module docstring for one trained InfoAE."""
     method.eval()
-    images, conditions, codes = generated_sample(method, count, seed)
+    images, conditions, _ = generated_sample(method, count, seed)
     fresh = train_oracle(images.cpu(), conditions.cpu(), epochs=epochs, seed=seed)
     read, _ = oracle_labels(fresh, real_images.cpu())
     clusters = classified(method, real_images).cpu()
@@ -75,7 +84,11 @@ def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, c
     with torch.no_grad():
         inverted = torch.cat([method.encoder(chunk) for chunk in new_images.split(1000)])
     cycle = (inverted - new_codes).square().sum(dim=1).mean() / new_codes.var(dim=0).sum()
-    return {
+    row = {}
+    if oracle is not None:
+        row["purity"] = hungarian_accuracy(oracle_labels(oracle, images.cpu())[0].numpy(), conditions.cpu().numpy())
+        row["reader_acc"] = (oracle_labels(oracle, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
+    return row | {
         "transfer_acc": hungarian_accuracy(labels, read.numpy()),
         "cluster_acc": hungarian_accuracy(labels, clusters.numpy()),
         "agreement": (read == clusters).float().mean().item(),
@@ -85,21 +98,36 @@ def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, c
     }
 
 
+def real_digit_reader(path: Path, dataset: dict) -> nn.Module:
+    """The CNN trained on the labelled real training images of the experiment's split, cached in `path`
+    (which must come from the same split: a reader that saw the evaluation images would flatter purity)."""
+    if path.exists():
+        oracle = train_oracle(torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long), epochs=0)
+        oracle.load_state_dict(torch.load(path, weights_only=True))
+        return oracle
+    train = load_dataset(dataset["name"], **dataset.get("options", {})).train
+    oracle = train_oracle(train.images, train.labels)
+    torch.save(oracle.state_dict(), path)
+    return oracle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiments", type=Path, nargs="+")
     parser.add_argument("--match", default="", help="only trial folders whose name contains this")
     parser.add_argument("--count", type=int, default=20000, help="generated images to train the fresh classifier on")
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the fresh classifier")
+    parser.add_argument("--oracle", type=Path, help="the real-digit reader's weights: read if the file exists, else trained and written")
     args = parser.parse_args()
-    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"]
+    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"] + (["purity", "reader_acc"] if args.oracle else [])
     print("| trial | epoch | " + " | ".join(columns) + " | seconds |")
     print("|---|---:|" + "---:|" * (len(columns) + 1))
     for experiment in args.experiments:
         dataset, checkpoints = checkpointed_trials(experiment, progress=lambda line: print(line, file=sys.stderr), match=args.match)
+        oracle = real_digit_reader(args.oracle, dataset) if args.oracle else None
         for folder, config, trial, epoch in restored_trials(dataset, checkpoints):
             started = time.perf_counter()
-            row = transfer_row(trial.method, trial.data.eval.images, trial.data.eval.labels, args.count, args.epochs, int(config["seed"]))
+            row = transfer_row(trial.method, trial.data.eval.images, trial.data.eval.labels, args.count, args.epochs, int(config["seed"]), oracle)
             cells = " | ".join(f"{row[column]:.3f}" for column in columns)
             print(f"| {folder.name} | {epoch} | {cells} | {time.perf_counter() - started:.0f} |", flush=True)
 

@@ -63,6 +63,8 @@ class Method(nn.Module):
     adaptive: ClassVar[dict[str, str]] = {}
     # options that are not loss weights (sizes, learning rates), with their defaults
     option_defaults: ClassVar[dict[str, Any]] = {}
+    # options that only steer the adaptive controller (a spec that sets one with fixed weighting alone is refused)
+    controller_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, image_shape: tuple[int, int, int], generator: torch.Generator) -> None:
         super().__init__()

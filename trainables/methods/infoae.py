@@ -82,6 +82,7 @@ class InfoAE(Method):
     adaptive = {"beta": "adv"}
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
                        "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both"}
+    controller_options = ("controller_signal",)
     # controller_signal -> the train_step key (disc_acc/<key>) the adaptive beta follows
     SIGNALS = {"both": "adv", "pair": "pair", "image": "image"}
 
