@@ -68,8 +68,10 @@ def compare(values: pd.DataFrame, metric: str, baseline: str) -> str:
     if len(matches) != 1:
         raise SystemExit(f"--baseline {baseline!r} must name exactly one arm; arms: {arms}")
     base = values[values["arm"] == matches[0]].set_index("seed")[metric]
+    # a share (accuracy) differs in percentage points; anything else (nats) in its own units
+    scale, unit = (100, "points") if values[metric].between(0, 1).all() else (1, f"{metric} units")
     lines = [f"baseline {matches[0]}: {', '.join(f'{v:.3f}' for v in base)} (mean {base.mean():.3f}, seeds {list(base.index)})", "",
-             "| arm | seeds | values | mean | minus baseline, paired (points) | 95% interval | p (paired t) | p (Welch) |",
+             f"| arm | seeds | values | mean | minus baseline, paired ({unit}) | 95% interval | p (paired t) | p (Welch) |",
              "|---|---|---|---:|---:|---|---:|---:|"]
     for arm in arms:
         if arm == matches[0]:
@@ -81,8 +83,8 @@ def compare(values: pd.DataFrame, metric: str, baseline: str) -> str:
         if len(shared) >= 2:
             test = stats.ttest_rel(own[shared], base[shared])
             low, high = test.confidence_interval(0.95)
-            paired = f"{100 * (own[shared] - base[shared]).mean():+.1f}"
-            interval, p_paired = f"{100 * low:+.1f} to {100 * high:+.1f}", f"{test.pvalue:.2g}"
+            paired = f"{scale * (own[shared] - base[shared]).mean():+.1f}"
+            interval, p_paired = f"{scale * low:+.1f} to {scale * high:+.1f}", f"{test.pvalue:.2g}"
         welch = stats.ttest_ind(own, base, equal_var=False).pvalue if len(own) >= 2 and len(base) >= 2 else float("nan")
         lines.append(f"| {arm} | {list(own.index)} | {', '.join(f'{v:.3f}' for v in own)} | {own.mean():.3f} | {paired} | "
                      f"{interval} | {p_paired} | {welch:.2g} |")
