@@ -64,3 +64,12 @@ def test_transfer_is_high_when_the_generated_images_show_what_real_ones_do_and_l
     other = transfer_row(model, *real_images(vertical=True), count=2000, epochs=2, seed=0)
     assert other["transfer_acc"] < 0.6 and other["cluster_acc"] < 0.6
     assert other["generated_acc"] > 0.95  # the conditions stay learnable on generated images
+
+
+def test_within_digit_spread_is_zero_for_copies_and_grows_with_variety(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    spread = importlib.import_module("infoae_transfer").within_digit_spread
+    images, digits = real_images(vertical=False, n=400)
+    assert spread(images[:1].repeat(10, 1, 1, 1), torch.zeros(10, dtype=torch.long)) == 0.0
+    narrow = band_masks()[digits].unsqueeze(1)  # each digit drawn one way only
+    assert spread(narrow, digits) < 1e-12 < spread(images, digits)

@@ -32,7 +32,10 @@ images (the spec's split; labels are used for this diagnosis only):
 - `relabelled_acc` (with `--oracle`): a fresh CNN trained, like the first, on the generated images but
   with the reader's digits as labels, read on the real images. It takes the conditions out of the
   question: low, and the generated images themselves (however digit-like to the reader) cannot teach
-  real digits; high, and only the conditions' labelling fails to carry over.
+  real digits; high, and only the conditions' labelling fails to carry over;
+- `spread_ratio` (with `--oracle`): how varied the generated images of a digit are (mean squared pixel
+  distance to their digit's mean image, digits as the reader reads them) over the same for the real
+  images (their labels). Below 1: each digit is drawn in fewer ways than real hands write it.
 
 `--real-control SEEDS` prints, before the table, what the same CNN learns from `--count` real training
 images of the first experiment's split (labelled, the same epochs) for each seed: the ceiling of the
@@ -78,6 +81,14 @@ def classified(method, images: torch.Tensor) -> torch.Tensor:
     return torch.cat([method.classifier(method.encoder(chunk)).argmax(dim=1) for chunk in images.split(1000)])
 
 
+def within_digit_spread(images: torch.Tensor, digits: torch.Tensor) -> float:
+    """Mean squared pixel distance of an image to the mean image of its digit: how varied each digit is drawn."""
+    flat = images.flatten(1).double()
+    means = torch.stack([flat[digits == d].mean(dim=0) if (digits == d).any() else flat.new_zeros(flat.shape[1])
+                         for d in range(int(digits.max()) + 1)])
+    return (flat - means[digits]).square().sum(dim=1).mean().item()
+
+
 def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, epochs: int, seed: int,
                  oracle: nn.Module | None = None) -> dict[str, float]:
     """The measurements of the module docstring for one trained InfoAE."""
@@ -99,6 +110,7 @@ def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, c
         relabelled = train_oracle(images.cpu(), digits, epochs=epochs, seed=seed)
         row["relabelled_acc"] = (oracle_labels(relabelled, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
         row["reader_acc"] = (oracle_labels(oracle, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
+        row["spread_ratio"] = within_digit_spread(images.cpu(), digits) / within_digit_spread(real_images.cpu(), real_labels.cpu())
     return row | {
         "transfer_acc": hungarian_accuracy(labels, read.numpy()),
         "cluster_acc": hungarian_accuracy(labels, clusters.numpy()),
@@ -149,7 +161,7 @@ def main() -> None:
         for seed, accuracy in real_control(dataset, args.count, args.epochs, [int(s) for s in args.real_control.split(",")]):
             print(f"real control, seed {seed}: the CNN trained on {args.count} labelled real training images for {args.epochs} epochs "
                   f"reads {accuracy:.3f} of the evaluation images\n")
-    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"] + (["purity", "relabelled_acc", "reader_acc"] if args.oracle else [])
+    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"] + (["purity", "relabelled_acc", "spread_ratio", "reader_acc"] if args.oracle else [])
     print("| trial | epoch | " + " | ".join(columns) + " | seconds |")
     print("|---|---:|" + "---:|" * (len(columns) + 1))
     for experiment in args.experiments:
