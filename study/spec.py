@@ -128,8 +128,8 @@ class MethodEntry(_Strict):
         ControllerSettings(**self.controller)
         steered = sorted({*(["controller"] if self.controller else []), *(set(self.options) & set(method.controller_options))})
         if steered and set(self.weighting) == {"fixed"}:
-            raise ValueError(f"{', '.join(steered)} only steer(s) the adaptive controller, and this entry's weighting is fixed alone, "
-                             "so they would change nothing: add adaptive (or annealed) to weighting, or remove them")
+            raise ValueError(f"{', '.join(steered)}: settings of the adaptive controller, which this entry never runs (its weighting "
+                             "is fixed alone), so they would change nothing; add adaptive (or annealed) to weighting, or remove them")
         return self
 
     @property

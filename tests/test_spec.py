@@ -81,8 +81,8 @@ def test_adaptive_on_a_method_without_discriminator():
 
 
 @pytest.mark.parametrize("entry,message", [
-    ({"name": "factor_vae", "weighting": "fixed", "controller": {"interval": 5}}, r"controller only steer"),
-    ({"name": "infoae", "weighting": ["fixed"], "options": {"controller_signal": "pair"}}, r"controller_signal only steer"),
+    ({"name": "factor_vae", "weighting": "fixed", "controller": {"interval": 5}}, r"controller: settings of the adaptive controller, which this entry never runs"),
+    ({"name": "infoae", "weighting": ["fixed"], "options": {"controller_signal": "pair"}}, r"controller_signal: settings of the adaptive controller"),
 ])
 def test_controller_settings_with_fixed_weighting_alone_are_refused(entry, message):
     """They would do nothing; with an adaptive or annealed arm beside the fixed one they steer that arm."""
