@@ -30,8 +30,8 @@ networks; InfoGAN trains its generator 5x faster than its discriminator); S join
 two layers; `critic_noise` (not the paper's; 0 by default) adds Gaussian noise to every input of Di and S,
 images and codes, in training (instance noise, as the AAE's `disc_noise`). Images must have sides divisible by 4 (MNIST 28, dSprites 32 or 64, digits 8).
 InfoGAN's sizes (`conv_widths: [64, 128]`, `hidden: 1024`) clustered MNIST 13 points better at epoch 4
-(results/reproduction/infoae-width-pilot, four seeds) at 3-4x the cost of a step; the defaults stay
-small so that CPU studies remain affordable.
+(results/reproduction/infoae-width-pilot, four seeds) at 3-4x the cost of a step, but no better by
+epoch 8 (two seeds); the defaults stay small.
 """
 
 from __future__ import annotations
