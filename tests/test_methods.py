@@ -159,6 +159,13 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
     # 0 is the behaviour before the option, to the bit; noise changes what the adversaries see
     assert torch.equal(plain_losses["loss/disc"], same_losses["loss/disc"])
     assert not torch.equal(plain_losses["loss/disc"], noisy_losses["loss/disc"])
+    # the style adversary's noise: null follows disc_noise to the bit; its own value changes only what
+    # the Gaussian adversary sees (0 there with 0.3 on the categorical one differs from 0.3 on both)
+    assert torch.equal(first_step(disc_noise=0.3, style_disc_noise=None)[1]["loss/disc"], noisy_losses["loss/disc"])
+    assert torch.equal(first_step(disc_noise=0.3, style_disc_noise=0.3)[1]["loss/disc"], noisy_losses["loss/disc"])
+    cat_only, cat_only_losses = first_step(disc_noise=0.3, style_disc_noise=0.0)
+    assert (cat_only.style_disc_noise, cat_only.disc_noise) == (0.0, 0.3)
+    assert not torch.equal(cat_only_losses["loss/disc"], noisy_losses["loss/disc"])
     # input noise: 0 draws nothing; noise on the encoder's input changes the reconstruction of the
     # clean batch in training, while evaluation's encoding stays deterministic
     unnoised, unnoised_losses = first_step(input_noise=0.0)
@@ -208,6 +215,7 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
         ({"optimizer": "rmsprop"}, "optimizer must be"),
         ({"momentum": 1.0}, "momentum must be"),
         ({"disc_noise": -0.1}, "cannot be negative"),
+        ({"style_disc_noise": -0.1}, "style_disc_noise is a standard deviation"),
         ({"input_noise": -0.1}, "input_noise is a standard deviation"),
         ({"recon_loss": "l1"}, "recon_loss must be"),
         ({"gen_lr": 0.1, "update": "joint"}, "needs update: phased"),

@@ -45,6 +45,11 @@ barely imposed (results/reproduction/aae-musyoku-pilot: -28 points of clustering
 clustering model initialises (0.01 there); None, the default, keeps PyTorch's own initialisation.
 A cause under test: the partition is set within the first epochs, and small weights start every
 cluster posterior near uniform.
+`style_disc_noise` sets the noise on the Gaussian (style) adversary's inputs apart from the categorical
+one's; None, the default, uses `disc_noise` for both, as before the option. Why: the noise is there so
+that one-hot prior samples and softmax outputs overlap, which only the categorical adversary needs; on the
+style adversary it blurs both distributions by the same Gaussian, so structure in z finer than the noise
+(clusters of digits in the style code, which the decoder could then read instead of y) goes unpunished.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
 
@@ -101,6 +106,7 @@ class AdversarialAutoencoder(Method):
         "gen_optimizer": "own",
         "adam_beta1": 0.5,
         "init_std": None,
+        "style_disc_noise": None,
     }
 
     def __init__(
@@ -123,6 +129,7 @@ class AdversarialAutoencoder(Method):
         gen_optimizer: str = "own",
         adam_beta1: float = 0.5,
         init_std: float | None = None,
+        style_disc_noise: float | None = None,
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
@@ -156,7 +163,10 @@ class AdversarialAutoencoder(Method):
             raise ValueError("aae: adam_beta1 sets Adam's first moment and needs optimizer: adam")
         if init_std is not None and not init_std > 0:
             raise ValueError(f"aae: init_std is a standard deviation and must be positive (or null for PyTorch's default), got {init_std}")
+        if style_disc_noise is not None and style_disc_noise < 0:
+            raise ValueError(f"aae: style_disc_noise is a standard deviation and cannot be negative (null: as disc_noise), got {style_disc_noise}")
         self.update, self.disc_noise, self.input_noise = update, disc_noise, input_noise
+        self.style_disc_noise = disc_noise if style_disc_noise is None else style_disc_noise
         self.clusters, self.style_dim = clusters, style_dim
         pixels = math.prod(self.image_shape)
         self.trunk = nn.Sequential(nn.Flatten(), mlp([pixels, hidden, hidden]), nn.ReLU())
@@ -187,9 +197,13 @@ class AdversarialAutoencoder(Method):
                 self.schedulers[key] = torch.optim.lr_scheduler.ExponentialLR(optimizer_, gamma=lr_decay)
 
     def _noisy(self, codes: torch.Tensor) -> torch.Tensor:
-        """An adversary's training input (a one-hot prior sample and a nearly one-hot softmax stop being
-        trivially apart)."""
+        """The categorical adversary's training input (a one-hot prior sample and a nearly one-hot softmax
+        stop being trivially apart)."""
         return instance_noise(codes, self.disc_noise, self.generator)
+
+    def _noisy_style(self, style: torch.Tensor) -> torch.Tensor:
+        """The Gaussian adversary's training input (`style_disc_noise`, by default `disc_noise`)."""
+        return instance_noise(style, self.style_disc_noise, self.generator)
 
     def _codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.trunk(x)
@@ -216,14 +230,14 @@ class AdversarialAutoencoder(Method):
         """Non-saturating loss of the codes against both adversaries (the codes want label 1)."""
         bce = nn.functional.binary_cross_entropy_with_logits
         with frozen(self.disc_cat, self.disc_gauss):
-            cat_logits, gauss_logits = self.disc_cat(self._noisy(y)), self.disc_gauss(self._noisy(z))
+            cat_logits, gauss_logits = self.disc_cat(self._noisy(y)), self.disc_gauss(self._noisy_style(z))
         return bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
 
     def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of both adversaries: prior samples (label 1) against the given codes (label 0)."""
         bce = nn.functional.binary_cross_entropy_with_logits
         y_real, z_real = self._prior(y_fake.shape[0], y_fake.device)
-        y_both, z_both = self._noisy(torch.cat([y_real, y_fake])), self._noisy(torch.cat([z_real, z_fake]))
+        y_both, z_both = self._noisy(torch.cat([y_real, y_fake])), self._noisy_style(torch.cat([z_real, z_fake]))
         # one call per adversary on prior samples and codes together (rows do not interact: no batch norm)
         logits = [*self.disc_cat(y_both).chunk(2), *self.disc_gauss(z_both).chunk(2)]
         disc_loss = sum(bce(l, torch.full_like(l, float(i % 2 == 0))) for i, l in enumerate(logits)) / 2
