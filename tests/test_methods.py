@@ -331,3 +331,27 @@ def test_infoae_critic_noise(tiny_sprites):
     assert not torch.equal(plain["loss/disc"], noisy["loss/disc"])  # Di and S see other inputs
     with pytest.raises(ValueError, match="cannot be negative"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), critic_noise=-1.0)
+
+
+def test_infoae_critic_players_both_lets_the_self_critic_train_the_generator(tiny_sprites):
+    # eq. (2): G minimises S_l too. With S on codes alone the new term reaches G and nothing else:
+    # E's gradient is the same in both modes, G's is not; `encoder` is the behaviour before the option
+    cls = get_method("infoae")
+    x = tiny_sprites.train.images[:16]
+    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+
+    def first_step(**options):
+        torch.manual_seed(0)
+        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32,
+                     critic_sees_image=False, **options)
+        return method, method.train_step(x, weights)
+
+    plain, plain_losses = first_step()
+    encoder, encoder_losses = first_step(critic_players="encoder")
+    both, both_losses = first_step(critic_players="both")
+    assert torch.equal(plain_losses["loss/total"], encoder_losses["loss/total"])
+    assert float(both_losses["loss/adversarial"]) > float(encoder_losses["loss/adversarial"])
+    assert torch.equal(both.encoder[-1].weight.grad, encoder.encoder[-1].weight.grad)
+    assert not torch.allclose(both.code_generator[0].weight.grad, encoder.code_generator[0].weight.grad)
+    with pytest.raises(ValueError, match="critic_players must be"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), critic_players="generator")

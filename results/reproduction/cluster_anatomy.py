@@ -5,6 +5,8 @@ Why: the AAE's code holds the digit (a linear probe reads 93% of it) while its a
 grouping those losses by (cluster's class, image's class) says which digits the cluster head merges,
 and how many points each merge costs. Digits that own no cluster lose all their images. How much of
 the ink per image (a style) the clusters explain, against the digits, says whether the head cuts by style.
+Where the code holds more than the cluster posteriors (the AAE's style z after y), a linear probe on that
+rest alone says how much of the digit the decoder can read without the cluster head.
 
 Usage (an experiment folder of `study run`, trials with checkpoints; scored on the spec's evaluation
 split, as `study rescore` does):
@@ -22,7 +24,8 @@ import pandas as pd
 import torch
 
 from study.rescore import checkpointed_trials, restored_trials
-from trainables.evaluation import encode_all
+from trainables.evaluation import METRIC_SEED, encode_all, fit_score_split
+from trainables.metrics import probe_accuracy
 from trainables.metrics.clustering import cluster_accuracy, kmeans_clusters
 
 
@@ -71,6 +74,12 @@ def main() -> None:
         print(f"- k-means ({k} clusters) on the same code (y, z): accuracy {cluster_accuracy(labels, kmeans):.3f}")
         print(f"- digits that own no cluster: {sorted(set(np.unique(labels).tolist()) - owned) or 'none'}; "
               f"clusters per digit: {per_cluster['digit'].value_counts().sort_index().to_dict()}")
+        rest = code[:, k:]
+        if rest.shape[1] and np.allclose(code[:, :k], probs, atol=1e-6):  # the code is (y, rest): the AAE's (y, z)
+            fit, score = fit_score_split(len(code))
+            print(f"- linear probe on the code beyond the clusters ({rest.shape[1]} dimensions, the style z) alone: "
+                  f"{probe_accuracy(rest[fit], labels[fit], rest[score], labels[score], seed=METRIC_SEED):.3f}; "
+                  f"on (y, z): {probe_accuracy(code[fit], labels[fit], code[score], labels[score], seed=METRIC_SEED):.3f}")
         ink = trial.data.eval.images.flatten(1).mean(dim=1).cpu().numpy()
         print(f"- ink (mean pixel intensity, a style: stroke width and size): variance explained by the clusters "
               f"{explained_share(ink, clusters):.2f}, by the digits {explained_share(ink, labels):.2f}")

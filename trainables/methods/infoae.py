@@ -29,6 +29,14 @@ have one hidden layer of 256 units; `critic_lr` (Di and S) defaults to `lr` (the
 networks; InfoGAN trains its generator 5x faster than its discriminator); S joins its image features with the code before its last
 two layers; `critic_noise` (not the paper's; 0 by default) adds Gaussian noise to every input of Di and S,
 images and codes, in training (instance noise, as the AAE's `disc_noise`). Images must have sides divisible by 4 (MNIST 28, dSprites 32 or 64, digits 8).
+`critic_players`: who plays against S. `encoder` (the default, as before the option): only E, through
+E_l, the one S term that T of eq. (1) lists. `both`: G (and D, through x_g, when S sees the image) also
+minimise S_l's first term, log S(z_g, x_g), as eq. (2) reads (E, D, C, G minimise T + D_il + S_l), so G
+is pushed to make its pairs look like (x, E(x)) pairs, as a BiGAN's generator is. Why it matters: with E
+alone against S, nothing but Di asks G to use its noise, and every trained model here draws one image per
+condition whatever the noise (results/reproduction/infoae-transfer); S compares z_g with E(x), which
+spreads over every real image, so a G that plays against S must spread its codes too. The added term
+(non-saturating: G's pairs labelled fake) joins the adversarial terms under beta.
 InfoGAN's sizes (`conv_widths: [64, 128]`, `hidden: 1024`) clustered MNIST 13 points better at epoch 4
 (results/reproduction/infoae-width-pilot, four seeds) at 3-4x the cost of a step, but no better by
 epoch 8 (two seeds); the defaults stay small.
@@ -84,7 +92,8 @@ class InfoAE(Method):
     )
     adaptive = {"beta": "adv"}
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
-                       "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both"}
+                       "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both",
+                       "critic_players": "encoder"}
     controller_options = ("controller_signal",)
     # controller_signal -> the train_step key (disc_acc/<key>) the adaptive beta follows
     SIGNALS = {"both": "adv", "pair": "pair", "image": "image"}
@@ -92,8 +101,12 @@ class InfoAE(Method):
     def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
                  critic_lr: float | None = None, batch_norm: str = "separate", critic_sees_image: bool = True,
                  conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0,
-                 controller_signal: str = "both") -> None:
+                 controller_signal: str = "both", critic_players: str = "encoder") -> None:
         super().__init__(image_shape, generator)
+        if critic_players not in ("encoder", "both"):
+            raise ValueError(f"infoae: critic_players must be 'encoder' (E alone fools S, as T of eq. 1 lists) or 'both' "
+                             f"(G too, as eq. 2 reads), got {critic_players!r}")
+        self.critic_players = critic_players
         if controller_signal not in self.SIGNALS:
             raise ValueError(f"infoae: controller_signal must be one of {sorted(self.SIGNALS)}, got {controller_signal!r}")
         self.adaptive = {"beta": self.SIGNALS[controller_signal]}  # the instance's signal; the class lists the default
@@ -187,7 +200,10 @@ class InfoAE(Method):
         classification = class_generated + class_encoded
         with frozen(self.critic, self.discriminator):
             fooled = [self.critic(seen(z_e), seen(x)), *self._joint(self.discriminator, (seen(x_r),), (seen(x_g),))]  # E_l, D_le, D_lg
-        adversarial = sum(bce(logits, torch.ones_like(logits)) for logits in fooled)
+            adversarial = sum(bce(logits, torch.ones_like(logits)) for logits in fooled)
+            if self.critic_players == "both":  # G's pairs should pass for (x, E(x)) pairs: S_l's first term, eq. (2)
+                generated_pairs = self.critic(seen(z_g), seen(x_g))
+                adversarial = adversarial + bce(generated_pairs, torch.zeros_like(generated_pairs))
         reconstruction = (x_r - x).flatten(1).norm(dim=1).mean()
         total = weights["alpha"] * classification + weights["beta"] * adversarial + weights["gamma"] * reconstruction
         self.optimizers["main"].zero_grad(set_to_none=True)
