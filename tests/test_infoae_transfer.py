@@ -1,5 +1,6 @@
 """results/reproduction/infoae_transfer.py: a generator whose conditions draw what the real images show
-carries over (a classifier trained on its images reads the real ones); one that draws something else does not."""
+carries over (a classifier trained on its images reads the real ones); one that draws something else does not.
+results/reproduction/infoae_samples.py: a generator that ignores its noise draws no variety within a condition."""
 
 from __future__ import annotations
 
@@ -73,3 +74,28 @@ def test_within_digit_spread_is_zero_for_copies_and_grows_with_variety(monkeypat
     assert spread(images[:1].repeat(10, 1, 1, 1), torch.zeros(10, dtype=torch.long)) == 0.0
     narrow = band_masks()[digits].unsqueeze(1)  # each digit drawn one way only
     assert spread(narrow, digits) < 1e-12 < spread(images, digits)
+
+
+class NoiselessBandModel(BandModel):
+    """The band model whose generator ignores its noise: one image per condition."""
+
+    def _generate(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return nn.functional.one_hot(labels, BLOCKS).float()
+
+
+class NoisyBandModel(BandModel):
+    """The band model whose noise moves every band's ink visibly."""
+
+    def _generate(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return nn.functional.one_hot(labels, BLOCKS).float() + 0.5 * noise[:, :BLOCKS]
+
+
+def test_condition_spread_is_zero_when_the_generator_ignores_its_noise(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    sample_row = importlib.import_module("infoae_samples").sample_row
+    real = real_images(vertical=False)
+    ignores = sample_row(NoiselessBandModel(), *real, count=500)
+    slightly, uses = sample_row(BandModel(), *real, count=500), sample_row(NoisyBandModel(), *real, count=500)
+    assert ignores["condition_spread"] < 1e-9 and ignores["noise_share"] < 1e-9
+    assert 0 < slightly["condition_spread"] < uses["condition_spread"]
+    assert 0 < slightly["noise_share"] < uses["noise_share"] < 1
