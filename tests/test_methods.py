@@ -355,3 +355,30 @@ def test_infoae_critic_players_both_lets_the_self_critic_train_the_generator(tin
     assert not torch.allclose(both.code_generator[0].weight.grad, encoder.code_generator[0].weight.grad)
     with pytest.raises(ValueError, match="critic_players must be"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), critic_players="generator")
+
+
+def test_infoae_diversity_weight_adds_the_mode_seeking_term_on_the_generators_codes(tiny_sprites):
+    # 0 (the default) draws no second noise and leaves the step as before, to the bit; a weight adds
+    # weight / spread, with spread the codes' distance over the noises' for the same conditions, to G's loss
+    cls = get_method("infoae")
+    x = tiny_sprites.train.images[:16]
+    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
+
+    def first_step(**options):
+        torch.manual_seed(0)
+        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, **options)
+        return method, method.train_step(x, weights)
+
+    _, plain = first_step()
+    _, zero = first_step(diversity_weight=0.0)
+    assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/mode_seeking" not in zero
+    seeking, losses = first_step(diversity_weight=2.0)
+    assert float(losses["loss/mode_seeking"]) > 0
+    assert torch.allclose(losses["loss/total"], plain["loss/total"] + 2.0 * losses["loss/mode_seeking"])
+    # a generator that ignores its noise scores a huge term: 1 / (0 + 1e-5)
+    ignoring = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, diversity_weight=1.0)
+    with torch.no_grad():
+        ignoring.code_generator[0].weight[:, :100] = 0
+    assert float(ignoring.train_step(x, weights)["loss/mode_seeking"]) > 1e4
+    with pytest.raises(ValueError, match="diversity_weight must be"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_weight=-1.0)
