@@ -96,6 +96,7 @@ def test_condition_spread_is_zero_when_the_generator_ignores_its_noise(monkeypat
     real = real_images(vertical=False)
     ignores = sample_row(NoiselessBandModel(), *real, count=500)
     slightly, uses = sample_row(BandModel(), *real, count=500), sample_row(NoisyBandModel(), *real, count=500)
-    assert ignores["condition_spread"] < 1e-9 and ignores["noise_share"] < 1e-9
+    assert ignores["condition_spread"] < 1e-9 and ignores["noise_share"] < 1e-9 and ignores["code_spread"] < 1e-9
+    assert 0 < slightly["code_spread"] < uses["code_spread"]
     assert 0 < slightly["condition_spread"] < uses["condition_spread"]
     assert 0 < slightly["noise_share"] < uses["noise_share"] < 1

@@ -9,7 +9,10 @@ collapse per trial checkpoint, so a change meant to cure it can be judged by a n
   0 means the noise changes nothing (one image per condition); 1 means each condition varies as much as
   a real digit does;
 - `noise_share`: of the generated images' total pixel variance, the share within conditions (the rest
-  lies between conditions). A generator that ignores its noise scores near 0.
+  lies between conditions). A generator that ignores its noise scores near 0;
+- `code_spread`: the same as `condition_spread` in code space: G's codes z_g around their condition's mean,
+  over E's codes of the real images around their digit's mean. Near 0 means the collapse is G's, not
+  only the decoder's.
 
 With `--pictures DIR`, a grid per trial is written there: one row per condition (12 draws of the noise),
 then a row of real evaluation images.
@@ -42,11 +45,14 @@ def total_spread(images: torch.Tensor) -> float:
 def sample_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, seed: int = 0) -> dict[str, float]:
     """The two measures of the module docstring for one trained InfoAE (evaluation mode)."""
     method.eval()
-    images, conditions, _ = generated_sample(method, count, seed)
+    images, conditions, codes = generated_sample(method, count, seed)
     within = within_digit_spread(images.cpu(), conditions.cpu())
+    device = next(method.parameters()).device
+    real_codes = torch.cat([method.encoder(chunk.to(device)) for chunk in real_images.split(1000)])
     return {
         "condition_spread": within / within_digit_spread(real_images.cpu(), real_labels.cpu()),
         "noise_share": within / total_spread(images.cpu()),
+        "code_spread": within_digit_spread(codes.cpu(), conditions.cpu()) / within_digit_spread(real_codes.cpu(), real_labels.cpu()),
     }
 
 
