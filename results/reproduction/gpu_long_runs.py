@@ -47,6 +47,8 @@ RUNS: dict[str, dict[str, Any]] = {
     "infoae-paper-critic": {**INFOAE, "options": {**INFOAE_OPTIONS, "critic_sees_image": True}},
     # InfoGAN's network sizes with the code-only critic (infoae-width-pilot: +13 points at epoch 4, gone by epoch 8)
     "infoae-code-critic-wide": {**INFOAE, "options": {**INFOAE_OPTIONS, "critic_sees_image": False, "conv_widths": [64, 128], "hidden": 1024}},
+    # the mode-seeking term on G's codes (infoae-diversity-pilot: G uses its noise; infoae-diversity-long: 30 epochs on the CPU)
+    "infoae-code-critic-diverse": {**INFOAE, "options": {**INFOAE_OPTIONS, "critic_sees_image": False, "diversity_weight": 1.0}},
 }
 REPORTED = ("cluster_acc", "cluster_acc_confident", "cluster_nmi", "probe_acc", "mi_x_y", "recon_bce")
 
