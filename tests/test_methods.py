@@ -316,17 +316,17 @@ def test_infoae_conv_widths_and_critic_rate(tiny_sprites):
             cls(shape, torch.Generator(), conv_widths=bad)
 
 
+def infoae_first_step(data, **options):
+    """A fresh small InfoAE (seeded) and the losses of its first train_step on 16 images, at the paper's weights."""
+    cls = get_method("infoae")
+    torch.manual_seed(0)
+    method = cls(data.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, **options)
+    return method, method.train_step(data.images[:16], {w.name: torch.tensor(w.default) for w in cls.weights})
+
+
 def test_infoae_critic_noise(tiny_sprites):
     cls = get_method("infoae")
-    x = tiny_sprites.train.images[:16]
-    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
-
-    def first_step(**options):
-        torch.manual_seed(0)
-        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, **options)
-        return method.train_step(x, weights)
-
-    plain, zero, noisy = first_step(), first_step(critic_noise=0.0), first_step(critic_noise=0.3)
+    plain, zero, noisy = (infoae_first_step(tiny_sprites.train, **options)[1] for options in ({}, {"critic_noise": 0.0}, {"critic_noise": 0.3}))
     assert torch.equal(plain["loss/disc"], zero["loss/disc"])  # 0 is the paper's InfoAE, to the bit
     assert not torch.equal(plain["loss/disc"], noisy["loss/disc"])  # Di and S see other inputs
     with pytest.raises(ValueError, match="cannot be negative"):
@@ -337,14 +337,9 @@ def test_infoae_critic_players_both_lets_the_self_critic_train_the_generator(tin
     # eq. (2): G minimises S_l too. With S on codes alone the new term reaches G and nothing else:
     # E's gradient is the same in both modes, G's is not; `encoder` is the behaviour before the option
     cls = get_method("infoae")
-    x = tiny_sprites.train.images[:16]
-    weights = {w.name: torch.tensor(w.default) for w in cls.weights}
 
     def first_step(**options):
-        torch.manual_seed(0)
-        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32,
-                     critic_sees_image=False, **options)
-        return method, method.train_step(x, weights)
+        return infoae_first_step(tiny_sprites.train, critic_sees_image=False, **options)
 
     plain, plain_losses = first_step()
     encoder, encoder_losses = first_step(critic_players="encoder")
@@ -365,9 +360,7 @@ def test_infoae_diversity_weight_adds_the_mode_seeking_term_on_the_generators_co
     weights = {w.name: torch.tensor(w.default) for w in cls.weights}
 
     def first_step(**options):
-        torch.manual_seed(0)
-        method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, **options)
-        return method, method.train_step(x, weights)
+        return infoae_first_step(tiny_sprites.train, **options)
 
     _, plain = first_step()
     _, zero = first_step(diversity_weight=0.0)
