@@ -36,14 +36,8 @@ from infoae_transfer import generated_sample, within_digit_spread  # noqa: E402
 from study.rescore import checkpointed_trials, restored_trials  # noqa: E402
 
 
-def total_spread(images: torch.Tensor) -> float:
-    """Mean squared pixel distance of an image to the mean image of all."""
-    flat = images.flatten(1).double()
-    return (flat - flat.mean(dim=0)).square().sum(dim=1).mean().item()
-
-
 def sample_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, seed: int = 0) -> dict[str, float]:
-    """The two measures of the module docstring for one trained InfoAE (evaluation mode)."""
+    """The three measures of the module docstring for one trained InfoAE (evaluation mode)."""
     method.eval()
     images, conditions, codes = generated_sample(method, count, seed)
     within = within_digit_spread(images.cpu(), conditions.cpu())
@@ -51,7 +45,7 @@ def sample_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, cou
     real_codes = torch.cat([method.encoder(chunk.to(device)) for chunk in real_images.split(1000)])
     return {
         "condition_spread": within / within_digit_spread(real_images.cpu(), real_labels.cpu()),
-        "noise_share": within / total_spread(images.cpu()),
+        "noise_share": within / within_digit_spread(images.cpu(), torch.zeros(len(images), dtype=torch.long)),  # one group: all
         "code_spread": within_digit_spread(codes.cpu(), conditions.cpu()) / within_digit_spread(real_codes.cpu(), real_labels.cpu()),
     }
 
