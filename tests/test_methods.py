@@ -375,3 +375,22 @@ def test_infoae_diversity_weight_adds_the_mode_seeking_term_on_the_generators_co
     assert float(ignoring.train_step(x, weights)["loss/mode_seeking"]) > 1e4
     with pytest.raises(ValueError, match="diversity_weight must be"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_weight=-1.0)
+
+
+def test_infoae_disc_batch_std_lets_the_image_critic_see_a_batchs_spread(tiny_sprites):
+    # off (the default) leaves the step as before, to the bit; on, Di scores an image differently when its
+    # batch holds copies of it than when the batch varies, which a per-image critic cannot
+    cls = get_method("infoae")
+    _, plain = infoae_first_step(tiny_sprites.train)
+    _, off = infoae_first_step(tiny_sprites.train, disc_batch_std=False)
+    assert torch.equal(plain["loss/total"], off["loss/total"])
+    method, on = infoae_first_step(tiny_sprites.train, disc_batch_std=True)
+    assert torch.isfinite(on["loss/total"]) and not torch.equal(on["loss/disc"], plain["loss/disc"])
+    method.eval()
+    images = tiny_sprites.train.images[:8]
+    varied = method.discriminator(images)[0]
+    copies = method.discriminator(images[:1].expand_as(images).contiguous())[0]
+    assert not torch.allclose(varied, copies)
+    for bad, match in (({"disc_batch_std": "yes"}, "true or false"), ({"disc_batch_std": True, "batch_norm": "joint"}, "needs batch_norm")):
+        with pytest.raises(ValueError, match=match):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), **bad)

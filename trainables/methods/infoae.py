@@ -45,6 +45,10 @@ trained InfoAE here puts a condition's codes within 1-7 units of variance where 
 (results/reproduction/infoae-diversity-pilot, four seeds, 8 epochs, held-out images): at weight 1 G uses
 its noise and the clusters gain 10 points (p = 0.008); `critic_players: both` does not cure the collapse
 and costs 10 points (infoae-critic-players-pilot). Both stay off by default, the paper's InfoAE.
+`disc_batch_std` (not the paper's; off by default): Di's last layer also sees the batch's standard deviation
+of its features (`MinibatchStd`), so a batch of near-identical generated images is easy to tell from real
+ones and G, through D_lg, must vary its images: the critic-side cure for the collapse, where
+`diversity_weight` is the generator-side one. Needs `batch_norm: separate` (one batch per kind).
 InfoGAN's sizes (`conv_widths: [64, 128]`, `hidden: 1024`) clustered MNIST 13 points better at epoch 4
 (results/reproduction/infoae-width-pilot, four seeds) at 3-4x the cost of a step, but no better by
 epoch 8 (two seeds); the defaults stay small.
@@ -74,6 +78,17 @@ def _trunk(channels: int, widths: tuple[int, int]) -> nn.Sequential:
     )
 
 
+class MinibatchStd(nn.Module):
+    """Appends one feature to every row: the batch's standard deviation, averaged over the features
+    (Karras et al. 2018, "minibatch standard deviation"). Why: a critic that scores one image at a time
+    cannot see that a generated batch holds ten near-identical images; with this feature it can, so the
+    generator is pushed to vary its images (the critic-side cure for mode collapse)."""
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        spread = features.std(dim=0, unbiased=False).mean() if features.shape[0] > 1 else features.new_zeros(())
+        return torch.cat([features, spread.expand(features.shape[0], 1)], dim=1)
+
+
 class SelfCritic(nn.Module):
     """S(z, x): logit that the pair is (x_g, z_g) rather than (x, E(x)). With `sees_image` False, S
     judges the code alone (an option, not the paper's): a critic that can tell generated images from
@@ -101,7 +116,7 @@ class InfoAE(Method):
     adaptive = {"beta": "adv"}
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
                        "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both",
-                       "critic_players": "encoder", "diversity_weight": 0.0}
+                       "critic_players": "encoder", "diversity_weight": 0.0, "disc_batch_std": False}
     controller_options = ("controller_signal",)
     # controller_signal -> the train_step key (disc_acc/<key>) the adaptive beta follows
     SIGNALS = {"both": "adv", "pair": "pair", "image": "image"}
@@ -109,8 +124,14 @@ class InfoAE(Method):
     def __init__(self, image_shape, generator, latent_dim: int = 32, categories: int = 10, hidden: int = 256, lr: float = 2e-4,
                  critic_lr: float | None = None, batch_norm: str = "separate", critic_sees_image: bool = True,
                  conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0,
-                 controller_signal: str = "both", critic_players: str = "encoder", diversity_weight: float = 0.0) -> None:
+                 controller_signal: str = "both", critic_players: str = "encoder", diversity_weight: float = 0.0,
+                 disc_batch_std: bool = False) -> None:
         super().__init__(image_shape, generator)
+        if not isinstance(disc_batch_std, bool):
+            raise ValueError(f"infoae: disc_batch_std must be true or false, got {disc_batch_std!r}")
+        if disc_batch_std and batch_norm == "joint":
+            raise ValueError("infoae: disc_batch_std needs batch_norm 'separate': with 'joint' Di sees real and generated "
+                             "images in one batch, and their spread would be measured together")
         if not diversity_weight >= 0:
             raise ValueError(f"infoae: diversity_weight must be >= 0 (0: no mode-seeking term), got {diversity_weight!r}")
         self.diversity_weight = diversity_weight
@@ -149,7 +170,10 @@ class InfoAE(Method):
         )
         self.code_generator = nn.Sequential(nn.Linear(NOISE_DIM + categories, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
         self.classifier = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, categories))
-        self.discriminator = nn.Sequential(_trunk(channels, widths), nn.Linear(features, 1))
+        if disc_batch_std:
+            self.discriminator = nn.Sequential(_trunk(channels, widths), MinibatchStd(), nn.Linear(features + 1, 1))
+        else:
+            self.discriminator = nn.Sequential(_trunk(channels, widths), nn.Linear(features, 1))
         self.critic = SelfCritic(channels, features, latent_dim, hidden, sees_image=critic_sees_image, widths=widths)
         main = [*self.encoder.parameters(), *self.decoder.parameters(), *self.code_generator.parameters(), *self.classifier.parameters()]
         critics = [*self.discriminator.parameters(), *self.critic.parameters()]
