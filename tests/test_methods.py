@@ -394,3 +394,17 @@ def test_infoae_disc_batch_std_lets_the_image_critic_see_a_batchs_spread(tiny_sp
     for bad, match in (({"disc_batch_std": "yes"}, "true or false"), ({"disc_batch_std": True, "batch_norm": "joint"}, "needs batch_norm")):
         with pytest.raises(ValueError, match=match):
             cls(tiny_sprites.train.image_shape, torch.Generator(), **bad)
+
+
+def test_infoae_diversity_space_image_measures_the_decoded_images(tiny_sprites):
+    # MSGAN's own form: the same term on the images D draws from the two codes, so it reaches D as well as G;
+    # on codes D's gradient holds no part of it (D's gradient is that of the step without the term)
+    cls = get_method("infoae")
+    plain, _ = infoae_first_step(tiny_sprites.train)
+    on_codes, code_losses = infoae_first_step(tiny_sprites.train, diversity_weight=1.0)
+    on_images, image_losses = infoae_first_step(tiny_sprites.train, diversity_weight=1.0, diversity_space="image")
+    assert torch.allclose(on_codes.decoder[-1].weight.grad, plain.decoder[-1].weight.grad)
+    assert not torch.allclose(on_images.decoder[-1].weight.grad, plain.decoder[-1].weight.grad)
+    assert not torch.allclose(code_losses["loss/mode_seeking"], image_losses["loss/mode_seeking"])
+    with pytest.raises(ValueError, match="diversity_space must be"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_space="pixels")

@@ -39,9 +39,11 @@ spreads over every real image, so a G that plays against S must spread its codes
 (non-saturating: G's pairs labelled fake) joins the adversarial terms under beta.
 `diversity_weight` (not the paper's; 0, the default, draws nothing and leaves training as before) adds the
 mode-seeking term of Mao et al. (MSGAN, 2019) on G's codes: for a second draw of the noise with the same
-conditions, weight / (mean |z_g - z_g'| / mean |n - n'|), which grows as G ignores its noise. Why: every
-trained InfoAE here puts a condition's codes within 1-7 units of variance where E(x) spreads a digit over
-60-780 (results/reproduction/infoae-transfer), so it draws one image per condition. Measured on MNIST
+conditions, weight / (mean |z_g - z_g'| / mean |n - n'|), which grows as G ignores its noise
+(`diversity_space: image` measures the distance between the decoded images instead, MSGAN's own form, so
+the term also reaches D). Why: every trained InfoAE here puts a condition's codes within 1-7 units of
+variance where E(x) spreads a digit over 60-780 (results/reproduction/infoae-transfer), so it draws one
+image per condition. Measured on MNIST
 (results/reproduction/infoae-diversity-pilot, four seeds, 8 epochs, held-out images): at weight 1 G uses
 its noise and the clusters gain 10 points (p = 0.008); `critic_players: both` does not cure the collapse
 and costs 10 points (infoae-critic-players-pilot). Both stay off by default, the paper's InfoAE.
@@ -116,7 +118,8 @@ class InfoAE(Method):
     adaptive = {"beta": "adv"}
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
                        "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both",
-                       "critic_players": "encoder", "diversity_weight": 0.0, "disc_batch_std": False}
+                       "critic_players": "encoder", "diversity_weight": 0.0, "diversity_space": "code",
+                       "disc_batch_std": False}
     controller_options = ("controller_signal",)
     # controller_signal -> the train_step key (disc_acc/<key>) the adaptive beta follows
     SIGNALS = {"both": "adv", "pair": "pair", "image": "image"}
@@ -125,8 +128,12 @@ class InfoAE(Method):
                  critic_lr: float | None = None, batch_norm: str = "separate", critic_sees_image: bool = True,
                  conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0,
                  controller_signal: str = "both", critic_players: str = "encoder", diversity_weight: float = 0.0,
-                 disc_batch_std: bool = False) -> None:
+                 diversity_space: str = "code", disc_batch_std: bool = False) -> None:
         super().__init__(image_shape, generator)
+        if diversity_space not in ("code", "image"):
+            raise ValueError(f"infoae: diversity_space must be 'code' (distances between G's codes) or 'image' (between the "
+                             f"decoded images, MSGAN's own form), got {diversity_space!r}")
+        self.diversity_space = diversity_space
         if not isinstance(disc_batch_std, bool):
             raise ValueError(f"infoae: disc_batch_std must be true or false, got {disc_batch_std!r}")
         if disc_batch_std and batch_norm == "joint":
@@ -244,7 +251,12 @@ class InfoAE(Method):
         extra = {}
         if self.diversity_weight:
             other_noise = torch.rand(noise.shape, generator=self.generator, device=noise.device) * 2 - 1
-            spread = (z_g - self._generate(other_noise, labels)).abs().mean(dim=1) / (noise - other_noise).abs().mean(dim=1)
+            other = self._generate(other_noise, labels)
+            if self.diversity_space == "image":  # MSGAN's form: the images D draws from the two codes
+                first, second = x_g.flatten(1), torch.sigmoid(self.decoder(other)).flatten(1)
+            else:
+                first, second = z_g, other
+            spread = (first - second).abs().mean(dim=1) / (noise - other_noise).abs().mean(dim=1)
             mode_seeking = 1 / (spread.mean() + 1e-5)
             total = total + self.diversity_weight * mode_seeking
             extra["loss/mode_seeking"] = mode_seeking.detach()
