@@ -12,7 +12,11 @@ collapse per trial checkpoint, so a change meant to cure it can be judged by a n
   lies between conditions). A generator that ignores its noise scores near 0;
 - `code_spread`: the same as `condition_spread` in code space: G's codes z_g around their condition's mean,
   over E's codes of the real images around their digit's mean. Near 0 means the collapse is G's, not
-  only the decoder's.
+  only the decoder's;
+- `total_spread`: the generated images' mean squared distance to their overall mean image, over the same for
+  the real images: what a statistic of a whole batch (a critic's minibatch standard deviation) sees. Ten
+  distinct images, one per condition, already score near 1 while `condition_spread` is near 0, so such a
+  statistic cannot tell a within-condition collapse from real variety.
 
 With `--pictures DIR`, a grid per trial is written there: one row per condition (12 draws of the noise),
 then a row of real evaluation images.
@@ -36,8 +40,13 @@ from infoae_transfer import generated_sample, within_digit_spread  # noqa: E402
 from study.rescore import checkpointed_trials, restored_trials  # noqa: E402
 
 
+def one_group(images: torch.Tensor) -> torch.Tensor:
+    """Every image in group 0: `within_digit_spread` then measures the spread around the overall mean."""
+    return torch.zeros(len(images), dtype=torch.long)
+
+
 def sample_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, seed: int = 0) -> dict[str, float]:
-    """The three measures of the module docstring for one trained InfoAE (evaluation mode)."""
+    """The four measures of the module docstring for one trained InfoAE (evaluation mode)."""
     method.eval()
     images, conditions, codes = generated_sample(method, count, seed)
     within = within_digit_spread(images.cpu(), conditions.cpu())
@@ -45,8 +54,9 @@ def sample_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, cou
     real_codes = torch.cat([method.encoder(chunk.to(device)) for chunk in real_images.split(1000)])
     return {
         "condition_spread": within / within_digit_spread(real_images.cpu(), real_labels.cpu()),
-        "noise_share": within / within_digit_spread(images.cpu(), torch.zeros(len(images), dtype=torch.long)),  # one group: all
+        "noise_share": within / within_digit_spread(images.cpu(), one_group(images)),
         "code_spread": within_digit_spread(codes.cpu(), conditions.cpu()) / within_digit_spread(real_codes.cpu(), real_labels.cpu()),
+        "total_spread": within_digit_spread(images.cpu(), one_group(images)) / within_digit_spread(real_images.cpu(), one_group(real_images)),
     }
 
 
