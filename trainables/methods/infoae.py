@@ -43,15 +43,14 @@ conditions, weight / (mean |z_g - z_g'| / mean |n - n'|), which grows as G ignor
 (`diversity_space: image` measures the distance between the decoded images instead, MSGAN's own form, so
 the term also reaches D; at weight 1 it scored 19 points below the code form, p = 0.0005, because pixel
 distances are bounded and the term drove two draws of one condition as far apart as two random digits:
-results/reproduction/infoae-image-diversity-pilot). Why: every trained InfoAE here puts a condition's codes within 1-7 units of
-variance where E(x) spreads a digit over 60-780 (results/reproduction/infoae-transfer), so it draws one
-image per condition. Measured on MNIST
-(results/reproduction/infoae-diversity-pilot, four seeds, 8 epochs, held-out images): at weight 1 G uses
-its noise and the clusters gain 10 points (p = 0.008); `critic_players: both` does not cure the collapse
+results/reproduction/infoae-image-diversity-pilot). Why: every trained InfoAE here puts a condition's
+codes within 1-7 units of variance where E(x) spreads a digit over 60-780 (results/reproduction/infoae-transfer),
+so it draws one image per condition. Measured on MNIST (results/reproduction/infoae-diversity-pilot, four
+seeds, 8 epochs, held-out images): at weight 1 G uses its noise and the clusters gain 10 points (p = 0.008); `critic_players: both` does not cure the collapse
 and costs 10 points (infoae-critic-players-pilot). Both stay off by default, the paper's InfoAE.
 `disc_batch_std` (not the paper's; off by default): Di's last layer also sees the batch's standard deviation
-of its features (`MinibatchStd`), so a batch of near-identical generated images is easy to tell from real
-ones and G, through D_lg, must vary its images: the critic-side cure for the collapse, where
+of its features (`MinibatchStd`), so a batch of generated images with less spread than real ones is easy to
+tell apart and G, through D_lg, must vary its images: the critic-side cure for a collapse, where
 `diversity_weight` is the generator-side one. Needs `batch_norm: separate` (one batch per kind). Measured on
 MNIST (results/reproduction/infoae-batch-std-pilot, four seeds, 8 epochs): no detectable effect (+2.0 points,
 p = 0.72) and G stays collapsed, because ten distinct images, one per condition, already spread a batch as
@@ -88,8 +87,9 @@ def _trunk(channels: int, widths: tuple[int, int]) -> nn.Sequential:
 class MinibatchStd(nn.Module):
     """Appends one feature to every row: the batch's standard deviation, averaged over the features
     (Karras et al. 2018, "minibatch standard deviation"). Why: a critic that scores one image at a time
-    cannot see that a generated batch holds ten near-identical images; with this feature it can, so the
-    generator is pushed to vary its images (the critic-side cure for mode collapse)."""
+    cannot see a batch's lack of variety; with this feature it sees the batch's overall spread (the usual
+    critic-side cure for mode collapse). It cannot see a collapse within each condition, when the conditions
+    alone spread a batch as real images do (results/reproduction/infoae-batch-std-pilot)."""
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         spread = features.std(dim=0, unbiased=False).mean() if features.shape[0] > 1 else features.new_zeros(())
