@@ -408,3 +408,5 @@ def test_infoae_diversity_space_image_measures_the_decoded_images(tiny_sprites):
     assert not torch.allclose(code_losses["loss/mode_seeking"], image_losses["loss/mode_seeking"])
     with pytest.raises(ValueError, match="diversity_space must be"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_space="pixels")
+    with pytest.raises(ValueError, match="no effect without a mode-seeking term"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_space="image")

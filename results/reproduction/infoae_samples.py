@@ -50,13 +50,14 @@ def sample_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, cou
     method.eval()
     images, conditions, codes = generated_sample(method, count, seed)
     within = within_digit_spread(images.cpu(), conditions.cpu())
+    around_mean = within_digit_spread(images.cpu(), one_group(images))
     device = next(method.parameters()).device
     real_codes = torch.cat([method.encoder(chunk.to(device)) for chunk in real_images.split(1000)])
     return {
         "condition_spread": within / within_digit_spread(real_images.cpu(), real_labels.cpu()),
-        "noise_share": within / within_digit_spread(images.cpu(), one_group(images)),
+        "noise_share": within / around_mean,
         "code_spread": within_digit_spread(codes.cpu(), conditions.cpu()) / within_digit_spread(real_codes.cpu(), real_labels.cpu()),
-        "total_spread": within_digit_spread(images.cpu(), one_group(images)) / within_digit_spread(real_images.cpu(), one_group(real_images)),
+        "total_spread": around_mean / within_digit_spread(real_images.cpu(), one_group(real_images)),
     }
 
 

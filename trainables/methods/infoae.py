@@ -46,8 +46,9 @@ distances are bounded and the term drove two draws of one condition as far apart
 results/reproduction/infoae-image-diversity-pilot). Why: every trained InfoAE here puts a condition's
 codes within 1-7 units of variance where E(x) spreads a digit over 60-780 (results/reproduction/infoae-transfer),
 so it draws one image per condition. Measured on MNIST (results/reproduction/infoae-diversity-pilot, four
-seeds, 8 epochs, held-out images): at weight 1 G uses its noise and the clusters gain 10 points (p = 0.008); `critic_players: both` does not cure the collapse
-and costs 10 points (infoae-critic-players-pilot). Both stay off by default, the paper's InfoAE.
+seeds, 8 epochs, held-out images): at weight 1 G uses its noise and the clusters gain 10 points
+(p = 0.008); `critic_players: both` does not cure the collapse and costs 10 points
+(infoae-critic-players-pilot). Both stay off by default, the paper's InfoAE.
 `disc_batch_std` (not the paper's; off by default): Di's last layer also sees the batch's standard deviation
 of its features (`MinibatchStd`), so a batch of generated images with less spread than real ones is easy to
 tell apart and G, through D_lg, must vary its images: the critic-side cure for a collapse, where
@@ -138,6 +139,8 @@ class InfoAE(Method):
         if diversity_space not in ("code", "image"):
             raise ValueError(f"infoae: diversity_space must be 'code' (distances between G's codes) or 'image' (between the "
                              f"decoded images, MSGAN's own form), got {diversity_space!r}")
+        if diversity_space == "image" and not diversity_weight:
+            raise ValueError("infoae: diversity_space 'image' has no effect without a mode-seeking term: set diversity_weight > 0")
         self.diversity_space = diversity_space
         if not isinstance(disc_batch_std, bool):
             raise ValueError(f"infoae: disc_batch_std must be true or false, got {disc_batch_std!r}")
