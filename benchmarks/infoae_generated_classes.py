@@ -70,7 +70,7 @@ def generated_diagnosis(method, oracle: nn.Module, count: int, seed: int) -> dic
     conditions = torch.randint(method.categories, (count,), generator=generator)
     codes = method._generate(noise, conditions.to(device))
     images = torch.sigmoid(method.decoder(codes))
-    recovered = method.classifier(method.encoder(images)).argmax(dim=1).cpu()
+    recovered = method.condition_logits(method.encoder(images)).argmax(dim=1).cpu()
     digits, confidence = oracle_labels(oracle.to(device), images)
     digits, confidence = digits.cpu(), confidence.cpu()
     method.train(was_training)

@@ -39,7 +39,7 @@ class BandModel(nn.Module):
             self.decoder[0].weight.copy_(12 * masks.T)
             self.decoder[0].bias.fill_(-6.0)
             self.encoder[1].weight.copy_(masks / masks.sum(dim=1, keepdim=True))
-        self.classifier = nn.Identity()
+        self.condition_logits = nn.Identity()
 
     def _generate(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return nn.functional.one_hot(labels, BLOCKS).float() + 0.1 * noise[:, :BLOCKS]

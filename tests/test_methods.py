@@ -410,3 +410,30 @@ def test_infoae_diversity_space_image_measures_the_decoded_images(tiny_sprites):
         cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_space="pixels")
     with pytest.raises(ValueError, match="no effect without a mode-seeking term"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), diversity_space="image")
+
+
+def test_infoae_continuous_codes_are_read_back_by_the_classifier(tiny_sprites):
+    # 0 (the default) leaves the step as before, to the bit; k > 0 makes the first k noise inputs InfoGAN's
+    # continuous codes: C's last k outputs estimate them from z_g (half the squared error, summed over the codes)
+    # while the condition's probabilities stay those of the categories alone
+    cls = get_method("infoae")
+    _, plain = infoae_first_step(tiny_sprites.train)
+    _, zero = infoae_first_step(tiny_sprites.train, continuous_codes=0)
+    assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/continuous_generated" not in zero
+    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, continuous_codes=3)
+    replay = torch.Generator().set_state(method.generator.get_state())
+    noise = torch.rand((16, 100), generator=replay) * 2 - 1  # the draws of _condition, replayed
+    labels = torch.randint(10, (16,), generator=replay)
+    with torch.no_grad():
+        estimates = method.classifier(method._generate(noise, labels))
+    expected = 0.5 * (estimates[:, 10:] - noise[:, :3]).square().sum(dim=1).mean()
+    losses = method.train_step(tiny_sprites.train.images[:16], {w.name: torch.tensor(w.default) for w in cls.weights})
+    assert torch.allclose(losses["loss/continuous_generated"], expected)
+    assert float(losses["loss/continuous_encoded"]) > 0
+    assert method.classifier[-1].weight.grad[10:].abs().sum() > 0  # C learns to estimate them
+    encoding = method.encode(tiny_sprites.train.images[:8])
+    assert encoding.probs.shape == (8, 10) and torch.allclose(encoding.probs.sum(1), torch.ones(8))
+    assert torch.equal(method.condition_logits(encoding.code), method.classifier(encoding.code)[:, :10])
+    for bad in (-1, 100, 1.5, True):
+        with pytest.raises(ValueError, match="continuous_codes is how many"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), continuous_codes=bad)

@@ -78,7 +78,7 @@ def generated_sample(method, count: int, seed: int) -> tuple[torch.Tensor, torch
 @torch.no_grad()
 def classified(method, images: torch.Tensor) -> torch.Tensor:
     """C(E(x)) for a batch of images, in chunks."""
-    return torch.cat([method.classifier(method.encoder(chunk)).argmax(dim=1) for chunk in images.split(1000)])
+    return torch.cat([method.condition_logits(method.encoder(chunk)).argmax(dim=1) for chunk in images.split(1000)])
 
 
 def within_digit_spread(images: torch.Tensor, digits: torch.Tensor) -> float:
