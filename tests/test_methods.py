@@ -437,3 +437,22 @@ def test_infoae_continuous_codes_are_read_back_by_the_classifier(tiny_sprites):
     for bad in (-1, 100, 1.5, True):
         with pytest.raises(ValueError, match="continuous_codes is how many"):
             cls(tiny_sprites.train.image_shape, torch.Generator(), continuous_codes=bad)
+
+
+def test_infoae_noise_scale_shrinks_the_noise_the_generator_sees(tiny_sprites):
+    # 1 (the default) leaves the step as before, to the bit; a scale s feeds G s * noise beside the one-hot
+    # condition at full scale, so G's codes are those of a G whose noise weights are s times as large
+    cls = get_method("infoae")
+    _, plain = infoae_first_step(tiny_sprites.train)
+    _, one = infoae_first_step(tiny_sprites.train, noise_scale=1.0)
+    assert torch.equal(plain["loss/total"], one["loss/total"])
+    small = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32, noise_scale=0.1)
+    noise, labels = torch.rand(16, 100) * 2 - 1, torch.randint(10, (16,))
+    with torch.no_grad():
+        codes = small._generate(noise, labels)
+        small.code_generator[0].weight[:, :100] *= 0.1
+        small.noise_scale = 1.0
+        assert torch.allclose(codes, small._generate(noise, labels), atol=1e-6)
+    for bad in (0, -0.1, "small", True):
+        with pytest.raises(ValueError, match="noise_scale multiplies"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), noise_scale=bad)
