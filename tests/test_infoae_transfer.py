@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import pytest
 import torch
 from torch import nn
 
@@ -102,3 +103,25 @@ def test_condition_spread_is_zero_when_the_generator_ignores_its_noise(monkeypat
     assert 0 < slightly["noise_share"] < uses["noise_share"] < 1
     # one image per condition still spreads a batch about as much as real images do: a batch-wide statistic misses the collapse
     assert ignores["total_spread"] > 0.5 and ignores["total_spread"] > 1e6 * ignores["condition_spread"]
+
+
+def transfer_table(path: Path, purities: list[float], tag: str) -> Path:
+    """An infoae_transfer.py table with one row per seed (only the purity and cluster columns vary)."""
+    lines = ["| trial | epoch | purity | cluster_acc | seconds |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| infoae-{tag}-seed={seed}-abc | 8 | {purity:.3f} | 0.500 | 100 |" for seed, purity in enumerate(purities)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_transfer_arms_pairs_the_two_tables_by_seed(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    module = importlib.import_module("transfer_arms")
+    arm = module.transfer_rows([transfer_table(tmp_path / "a.md", [0.70, 0.62, 0.81, 0.55], "a")])
+    baseline = module.transfer_rows([transfer_table(tmp_path / "b.md", [0.60, 0.50, 0.72, 0.44], "b")])
+    purity, cluster = module.compare(arm, baseline)
+    assert purity["measure"] == "purity" and purity["difference"] == pytest.approx(0.105)
+    assert purity["low"] < purity["difference"] < purity["high"] and purity["p"] < 0.001  # a steady gain in every seed
+    assert (cluster["difference"], cluster["low"], cluster["high"], cluster["p"]) == (0, 0, 0, 1)  # a range of 0: no NaN
+    (tmp_path / "empty.md").write_text("no table here\n")
+    with pytest.raises(SystemExit, match="no infoae_transfer.py rows"):
+        module.transfer_rows([tmp_path / "empty.md"])

@@ -1,0 +1,83 @@
+"""Two arms' `infoae_transfer.py` rows, paired by seed: does a change move purity, what the images teach, or both?
+
+Why: a pilot's clusters (pilot_arms.py) say whether a change helps, not through which part of the model;
+`infoae_transfer.py` measures those parts per checkpoint (purity of the conditions, what the generated images
+teach a fresh reader, their spread) and this compares two arms' tables by seed with scipy.stats.ttest_rel.
+
+    python results/reproduction/transfer_arms.py --arm transfer-a.md --baseline transfer-b.md [more tables for either]
+
+Each table is the markdown `infoae_transfer.py` prints (one row per trial, the seed in the trial's name);
+several files may make one arm. Rates print in points, `spread_ratio` and `cycle_error` as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+MEASURES = ("purity", "relabelled_acc", "spread_ratio", "transfer_acc", "agreement", "cluster_acc", "cycle_error")
+RATIOS = ("spread_ratio", "cycle_error")
+
+
+def transfer_rows(paths: list[Path]) -> dict[int, dict[str, float]]:
+    """Seed -> the row's measures, from the markdown tables in `paths` (later files win on a repeated seed)."""
+    rows: dict[int, dict[str, float]] = {}
+    for path in paths:
+        header: list[str] = []
+        for line in path.read_text().splitlines():
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if cells[0] == "trial":
+                header = cells
+            elif header and (seed := re.search(r"seed=(\d+)", cells[0])):
+                rows[int(seed.group(1))] = {name: float(value) for name, value in zip(header[1:], cells[1:])}
+    if not rows:
+        raise SystemExit(f"no infoae_transfer.py rows (a 'trial' header, then rows naming seed=N) in {', '.join(map(str, paths))}")
+    return rows
+
+
+def compare(arm: dict[int, dict[str, float]], baseline: dict[int, dict[str, float]]) -> list[dict]:
+    """Per measure both arms report: means over the seeds both ran, the paired difference, its 95% interval and p."""
+    seeds = sorted(set(arm) & set(baseline))
+    if len(seeds) < 2:
+        raise SystemExit(f"need at least two seeds in both arms to pair, got {seeds}")
+    results = []
+    for measure in MEASURES:
+        if not all(measure in arm[s] and measure in baseline[s] for s in seeds):
+            continue
+        a = np.array([arm[s][measure] for s in seeds])
+        b = np.array([baseline[s][measure] for s in seeds])
+        difference = (a - b).mean()
+        if np.ptp(a - b) == 0:  # the same difference in every seed: t is undefined, the interval is the point
+            low = high = difference
+            p = 1.0 if difference == 0 else 0.0
+        else:
+            test = stats.ttest_rel(a, b)
+            (low, high), p = test.confidence_interval(), test.pvalue
+        results.append({"measure": measure, "arm": a.mean(), "baseline": b.mean(), "difference": difference,
+                        "low": low, "high": high, "p": p, "seeds": seeds})
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arm", type=Path, nargs="+", required=True)
+    parser.add_argument("--baseline", type=Path, nargs="+", required=True)
+    args = parser.parse_args()
+    results = compare(transfer_rows(args.arm), transfer_rows(args.baseline))
+    print(f"paired by seed {results[0]['seeds']} (scipy.stats.ttest_rel); rates in points\n")
+    print("| measure | arm | baseline | arm minus baseline | 95% interval | p |")
+    print("|---|---:|---:|---:|---|---:|")
+    for r in results:
+        scale, form = (1, "{:.3f}") if r["measure"] in RATIOS else (100, "{:.1f}")
+        cells = [form.format(r[k] * scale) for k in ("arm", "baseline")]
+        signed = form.replace("{:", "{:+")
+        print(f"| {r['measure']} | {cells[0]} | {cells[1]} | {signed.format(r['difference'] * scale)} | "
+              f"{signed.format(r['low'] * scale)} to {signed.format(r['high'] * scale)} | {r['p']:.2g} |")
+
+
+if __name__ == "__main__":
+    main()
