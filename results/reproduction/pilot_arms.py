@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -62,6 +63,18 @@ def arm_values(tables: list[str], metric: str, epoch: int) -> pd.DataFrame:
     return rows.drop_duplicates(subset=["arm", "seed"], keep="last").sort_values(["arm", "seed"])
 
 
+def paired_difference(arm, baseline) -> tuple[float, float, float, float]:
+    """Mean of arm minus baseline (paired by seed), its 95% interval and p (scipy.stats.ttest_rel). When every
+    seed differs by the same amount t is undefined: the interval is that point, p is 1 for no difference, else 0."""
+    differences = np.asarray(arm, dtype=float) - np.asarray(baseline, dtype=float)
+    mean = float(differences.mean())
+    if np.ptp(differences) == 0:
+        return mean, mean, mean, 1.0 if mean == 0 else 0.0
+    test = stats.ttest_rel(arm, baseline)
+    low, high = test.confidence_interval(0.95)
+    return mean, float(low), float(high), float(test.pvalue)
+
+
 def compare(values: pd.DataFrame, metric: str, baseline: str) -> str:
     arms = values["arm"].unique().tolist()
     matches = [arm for arm in arms if baseline in arm]
@@ -81,10 +94,9 @@ def compare(values: pd.DataFrame, metric: str, baseline: str) -> str:
         paired = f"n/a (seeds shared: {len(shared)})"
         interval = p_paired = "n/a"
         if len(shared) >= 2:
-            test = stats.ttest_rel(own[shared], base[shared])
-            low, high = test.confidence_interval(0.95)
-            paired = f"{scale * (own[shared] - base[shared]).mean():+.1f}"
-            interval, p_paired = f"{scale * low:+.1f} to {scale * high:+.1f}", f"{test.pvalue:.2g}"
+            mean, low, high, p = paired_difference(own[shared].to_numpy(), base[shared].to_numpy())
+            paired = f"{scale * mean:+.1f}"
+            interval, p_paired = f"{scale * low:+.1f} to {scale * high:+.1f}", f"{p:.2g}"
         welch = stats.ttest_ind(own, base, equal_var=False).pvalue if len(own) >= 2 and len(base) >= 2 else float("nan")
         lines.append(f"| {arm} | {list(own.index)} | {', '.join(f'{v:.3f}' for v in own)} | {own.mean():.3f} | {paired} | "
                      f"{interval} | {p_paired} | {welch:.2g} |")

@@ -2,7 +2,8 @@
 
 Why: a pilot's clusters (pilot_arms.py) say whether a change helps, not through which part of the model;
 `infoae_transfer.py` measures those parts per checkpoint (purity of the conditions, what the generated images
-teach a fresh reader, their spread) and this compares two arms' tables by seed with scipy.stats.ttest_rel.
+teach a fresh reader, their spread) and this compares two arms' tables by seed with scipy.stats.ttest_rel
+(`pilot_arms.paired_difference`).
 
     python results/reproduction/transfer_arms.py --arm transfer-a.md --baseline transfer-b.md [more tables for either]
 
@@ -17,7 +18,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+
+from pilot_arms import paired_difference  # the script beside this one
 
 MEASURES = ("purity", "relabelled_acc", "spread_ratio", "transfer_acc", "agreement", "cluster_acc", "cycle_error")
 RATIOS = ("spread_ratio", "cycle_error")
@@ -50,13 +52,7 @@ def compare(arm: dict[int, dict[str, float]], baseline: dict[int, dict[str, floa
             continue
         a = np.array([arm[s][measure] for s in seeds])
         b = np.array([baseline[s][measure] for s in seeds])
-        difference = (a - b).mean()
-        if np.ptp(a - b) == 0:  # the same difference in every seed: t is undefined, the interval is the point
-            low = high = difference
-            p = 1.0 if difference == 0 else 0.0
-        else:
-            test = stats.ttest_rel(a, b)
-            (low, high), p = test.confidence_interval(), test.pvalue
+        difference, low, high, p = paired_difference(a, b)
         results.append({"measure": measure, "arm": a.mean(), "baseline": b.mean(), "difference": difference,
                         "low": low, "high": high, "p": p, "seeds": seeds})
     return results
