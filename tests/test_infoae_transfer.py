@@ -125,3 +125,15 @@ def test_transfer_arms_pairs_the_two_tables_by_seed(monkeypatch, tmp_path):
     (tmp_path / "empty.md").write_text("no table here\n")
     with pytest.raises(SystemExit, match="no infoae_transfer.py rows"):
         module.transfer_rows([tmp_path / "empty.md"])
+
+
+def test_purity_is_many_to_one_with_more_conditions_than_digits(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    condition_purity = importlib.import_module("infoae_transfer").condition_purity
+    conditions = torch.arange(3000) % 30
+    assert condition_purity((conditions % 10).numpy(), conditions.numpy()) == 1.0  # each condition draws one digit
+    mixed = torch.where(torch.arange(3000) // 30 % 4 == 0, (conditions + 1) % 10, conditions % 10)
+    assert condition_purity(mixed.numpy(), conditions.numpy()) == pytest.approx(0.75)  # a quarter of each is another digit
+    ten = torch.arange(1000) % 10
+    assert condition_purity(ten.numpy(), ((ten + 3) % 10).numpy()) == 1.0  # ten conditions: one-to-one, any naming
+    assert condition_purity(ten.numpy(), (ten // 2).numpy()) == 0.5  # two digits per condition, one-to-one
