@@ -137,3 +137,23 @@ def test_purity_is_many_to_one_with_more_conditions_than_digits(monkeypatch):
     ten = torch.arange(1000) % 10
     assert condition_purity(ten.numpy(), ((ten + 3) % 10).numpy()) == 1.0  # ten conditions: one-to-one, any naming
     assert condition_purity(ten.numpy(), (ten // 2).numpy()) == 0.5  # two digits per condition, one-to-one
+
+
+def test_transfer_arms_reads_one_arm_of_a_kmeans_table_and_refuses_mixed_arms(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    module = importlib.import_module("transfer_arms")
+    lines = ["| trial | epoch | conditions | C(E(x)) | k-means 10 | k-means 30 |", "|---|---:|---:|---:|---:|---:|"]
+    values = {"alpha=3": (0.45, 0.47, 0.50), "alpha=1": (0.40, 0.41, 0.42)}
+    lines += [f"| infoae-{tag}-seed={seed}-abc | 8 | 10 | 0.5 | {value:.2f} | 0.6 |"
+              for tag, column in values.items() for seed, value in enumerate(column)]
+    (tmp_path / "kmeans.md").write_text("\n".join(lines) + "\n")
+    arm = module.transfer_rows([tmp_path / "kmeans.md"], "alpha=3")
+    baseline = module.transfer_rows([tmp_path / "kmeans.md"], "alpha=1")
+    by_measure = {row["measure"]: row for row in module.compare(arm, baseline)}
+    assert set(by_measure) == {"C(E(x))", "k-means 10", "k-means 30"}
+    assert by_measure["k-means 10"]["difference"] == pytest.approx(0.19 / 3)  # the alpha=3 rows less the alpha=1 rows
+    assert by_measure["k-means 30"]["p"] == 1  # equal in every seed
+    with pytest.raises(SystemExit, match="seed 0 twice"):
+        module.transfer_rows([tmp_path / "kmeans.md"])
+    with pytest.raises(SystemExit, match="containing 'gamma'"):
+        module.transfer_rows([tmp_path / "kmeans.md"], "gamma")

@@ -1,14 +1,18 @@
-"""Two arms' `infoae_transfer.py` rows, paired by seed: does a change move purity, what the images teach, or both?
+"""Two arms' `infoae_transfer.py` (or `kmeans_control.py`) rows, paired by seed: does a change move purity, what the
+images teach, E's code, or all of them?
 
 Why: a pilot's clusters (pilot_arms.py) say whether a change helps, not through which part of the model;
 `infoae_transfer.py` measures those parts per checkpoint (purity of the conditions, what the generated images
 teach a fresh reader, their spread) and this compares two arms' tables by seed with scipy.stats.ttest_rel
 (`pilot_arms.paired_difference`).
 
-    python results/reproduction/transfer_arms.py --arm transfer-a.md --baseline transfer-b.md [more tables for either]
+    python results/reproduction/transfer_arms.py --arm transfer-a.md --baseline transfer-b.md [more tables for either] \
+        [--arm-match SUBSTRING] [--baseline-match SUBSTRING]
 
-Each table is the markdown `infoae_transfer.py` prints (one row per trial, the seed in the trial's name);
-several files may make one arm. Rates print in points, `spread_ratio` and `cycle_error` as they are.
+Each table is the markdown `infoae_transfer.py` or `infoae-categories-pilot/kmeans_control.py` prints (one row
+per trial, the seed in the trial's name); several files may make one arm, and `--arm-match` / `--baseline-match`
+keep only the rows whose trial name contains the substring (one file may hold several arms). Rates print in
+points, `spread_ratio` and `cycle_error` as they are.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import numpy as np
 
 from pilot_arms import paired_difference  # the script beside this one
 
-MEASURES = ("purity", "relabelled_acc", "spread_ratio", "transfer_acc", "agreement", "cluster_acc", "cycle_error")
+MEASURES = ("purity", "relabelled_acc", "spread_ratio", "transfer_acc", "agreement", "cluster_acc", "cycle_error",
+            "C(E(x))", "k-means 10", "k-means 30")
 RATIOS = ("spread_ratio", "cycle_error")
 
 
-def transfer_rows(paths: list[Path]) -> dict[int, dict[str, float]]:
-    """Seed -> the row's measures, from the markdown tables in `paths` (later files win on a repeated seed)."""
+def transfer_rows(paths: list[Path], match: str = "") -> dict[int, dict[str, float]]:
+    """Seed -> the row's measures, from the markdown tables in `paths`, rows whose trial name contains `match`
+    (a seed met twice is refused: two arms' rows would be mixed up)."""
     rows: dict[int, dict[str, float]] = {}
     for path in paths:
         header: list[str] = []
@@ -34,10 +40,14 @@ def transfer_rows(paths: list[Path]) -> dict[int, dict[str, float]]:
             cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
             if cells[0] == "trial":
                 header = cells
-            elif header and (seed := re.search(r"seed=(\d+)", cells[0])):
+            elif header and match in cells[0] and (seed := re.search(r"seed=(\d+)", cells[0])):
+                if int(seed.group(1)) in rows:
+                    raise SystemExit(f"seed {seed.group(1)} twice in {', '.join(map(str, paths))}"
+                                     f"{f' (rows matching {match!r})' if match else ''}: pick one arm's rows with --arm-match / --baseline-match")
                 rows[int(seed.group(1))] = {name: float(value) for name, value in zip(header[1:], cells[1:])}
     if not rows:
-        raise SystemExit(f"no infoae_transfer.py rows (a 'trial' header, then rows naming seed=N) in {', '.join(map(str, paths))}")
+        raise SystemExit(f"no infoae_transfer.py rows (a 'trial' header, then rows naming seed=N"
+                         f"{f' and containing {match!r}' if match else ''}) in {', '.join(map(str, paths))}")
     return rows
 
 
@@ -62,8 +72,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arm", type=Path, nargs="+", required=True)
     parser.add_argument("--baseline", type=Path, nargs="+", required=True)
+    parser.add_argument("--arm-match", default="", help="only the arm's rows whose trial name contains this")
+    parser.add_argument("--baseline-match", default="", help="only the baseline's rows whose trial name contains this")
     args = parser.parse_args()
-    results = compare(transfer_rows(args.arm), transfer_rows(args.baseline))
+    results = compare(transfer_rows(args.arm, args.arm_match), transfer_rows(args.baseline, args.baseline_match))
     print(f"paired by seed {results[0]['seeds']} (scipy.stats.ttest_rel); rates in points\n")
     print("| measure | arm | baseline | arm minus baseline | 95% interval | p |")
     print("|---|---:|---:|---:|---|---:|")
