@@ -137,6 +137,8 @@ def test_purity_is_many_to_one_with_more_conditions_than_digits(monkeypatch):
     ten = torch.arange(1000) % 10
     assert condition_purity(ten.numpy(), ((ten + 3) % 10).numpy()) == 1.0  # ten conditions: one-to-one, any naming
     assert condition_purity(ten.numpy(), (ten // 2).numpy()) == 0.5  # two digits per condition, one-to-one
+    never_a_nine = torch.where(ten == 9, torch.tensor(8), ten)  # conditions 8 and 9 both draw 8s
+    assert condition_purity(never_a_nine.numpy(), ten.numpy()) == 0.9  # one-to-one still: condition 9 matches no digit
 
 
 def test_transfer_arms_reads_one_arm_of_a_kmeans_table_and_refuses_mixed_arms(monkeypatch, tmp_path):

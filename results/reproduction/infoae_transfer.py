@@ -53,6 +53,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -61,7 +62,7 @@ from benchmarks.infoae_generated_classes import oracle_labels, train_oracle  # n
 from study.rescore import checkpointed_trials, restored_trials  # noqa: E402
 from trainables.datasets import load_dataset  # noqa: E402
 from trainables.methods.infoae import NOISE_DIM  # noqa: E402
-from trainables.metrics.clustering import cluster_accuracy  # noqa: E402
+from trainables.metrics.clustering import cluster_accuracy, hungarian_accuracy, many_to_one_accuracy  # noqa: E402
 
 
 @torch.no_grad()
@@ -90,12 +91,16 @@ def within_digit_spread(images: torch.Tensor, digits: torch.Tensor) -> float:
     return (flat - means[digits]).square().sum(dim=1).mean().item()
 
 
-def condition_purity(digits, conditions) -> float:
-    """How well the conditions name digits: the project's clustering accuracy of the conditions against the
-    reader's digits, one-to-one for up to as many conditions as digits, many-to-one beyond (each condition takes
-    its majority digit). Why: with 30 conditions a one-to-one match leaves 20 unmatched and caps purity at 1/3
-    even when every condition draws one digit."""
-    return cluster_accuracy(digits, conditions)
+def condition_purity(digits, conditions, classes: int = 10) -> float:
+    """How well the conditions name digits: the best one-to-one match of conditions to the reader's digits, or
+    many-to-one (each condition takes its majority digit) when there are more conditions than the reader's
+    `classes`. Why: with 30 conditions a one-to-one match caps purity at 1/3 even when every condition draws one
+    digit; the switch goes by the reader's classes, not the digits it happened to read, so ten conditions of
+    which two draw the same digit (one digit never drawn) still lose the second condition's images."""
+    conditions = np.asarray(conditions)
+    if np.unique(conditions).size > classes:
+        return many_to_one_accuracy(digits, conditions)
+    return hungarian_accuracy(digits, conditions)
 
 
 def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, count: int, epochs: int, seed: int,
