@@ -34,13 +34,17 @@ from trainables.metrics.clustering import hungarian_accuracy
 from trainables.trial import Trial
 
 
-def train_oracle(images: torch.Tensor, labels: torch.Tensor, epochs: int = 3, seed: int = 0) -> nn.Module:
-    """A small convolutional digit classifier on labelled real images (about 98-99% on MNIST's test set)."""
+def train_oracle(images: torch.Tensor, labels: torch.Tensor, epochs: int = 3, seed: int = 0, classes: int = 10) -> nn.Module:
+    """A small convolutional digit classifier on labelled real images (about 98-99% on MNIST's test set); with
+    `classes` > 10 it also learns more labels than digits (an InfoAE's 30 conditions)."""
+    if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < classes:
+        raise ValueError(f"train_oracle: labels must lie in 0..{classes - 1} for {classes} classes, "
+                         f"got {int(labels.min())}..{int(labels.max())}")
     torch.manual_seed(seed)
     oracle = nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, classes),
     )
     optimizer = torch.optim.Adam(oracle.parameters(), lr=1e-3)
     for _ in range(epochs):

@@ -15,13 +15,13 @@ SCRIPT = Path(__file__).resolve().parents[1] / "results" / "reproduction" / "inf
 BLOCKS = 4  # conditions; condition c draws a bright horizontal band over rows 7c..7c+6 of a 28x28 image
 
 
-def band_masks(vertical: bool = False) -> torch.Tensor:
-    masks = torch.zeros(BLOCKS, 28, 28)
-    for c in range(BLOCKS):
+def band_masks(vertical: bool = False, blocks: int = BLOCKS) -> torch.Tensor:
+    masks, width = torch.zeros(blocks, 28, 28), 28 // blocks
+    for c in range(blocks):
         if vertical:
-            masks[c, :, 7 * c:7 * c + 7] = 1
+            masks[c, :, width * c:width * (c + 1)] = 1
         else:
-            masks[c, 7 * c:7 * c + 7, :] = 1
+            masks[c, width * c:width * (c + 1), :] = 1
     return masks
 
 
@@ -29,13 +29,12 @@ class BandModel(nn.Module):
     """What infoae_transfer reads of an InfoAE: G (conditions -> codes near one-hot), D (a band per condition),
     E (each band's mean ink, so E inverts D) and C (argmax)."""
 
-    categories = BLOCKS
-
-    def __init__(self) -> None:
+    def __init__(self, blocks: int = BLOCKS) -> None:
         super().__init__()
-        masks = band_masks().flatten(1)
-        self.decoder = nn.Sequential(nn.Linear(BLOCKS, 28 * 28), nn.Unflatten(1, (1, 28, 28)))
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, BLOCKS, bias=False))
+        self.categories = blocks
+        masks = band_masks(blocks=blocks).flatten(1)
+        self.decoder = nn.Sequential(nn.Linear(blocks, 28 * 28), nn.Unflatten(1, (1, 28, 28)))
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, blocks, bias=False))
         with torch.no_grad():
             self.decoder[0].weight.copy_(12 * masks.T)
             self.decoder[0].bias.fill_(-6.0)
@@ -43,14 +42,14 @@ class BandModel(nn.Module):
         self.condition_logits = nn.Identity()
 
     def _generate(self, noise: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return nn.functional.one_hot(labels, BLOCKS).float() + 0.1 * noise[:, :BLOCKS]
+        return nn.functional.one_hot(labels, self.categories).float() + 0.1 * noise[:, :self.categories]
 
 
-def real_images(vertical: bool, n: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+def real_images(vertical: bool, n: int = 1000, blocks: int = BLOCKS) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(7)
-    labels = torch.randint(BLOCKS, (n,), generator=generator)
+    labels = torch.randint(blocks, (n,), generator=generator)
     ink = 0.8 + 0.2 * torch.rand((n, 1, 1), generator=generator)
-    images = (band_masks(vertical)[labels] * ink).unsqueeze(1)
+    images = (band_masks(vertical, blocks)[labels] * ink).unsqueeze(1)
     return images + 0.05 * torch.rand(images.shape, generator=generator), labels
 
 
@@ -66,6 +65,19 @@ def test_transfer_is_high_when_the_generated_images_show_what_real_ones_do_and_l
     other = transfer_row(model, *real_images(vertical=True), count=2000, epochs=2, seed=0)
     assert other["transfer_acc"] < 0.6 and other["cluster_acc"] < 0.6
     assert other["generated_acc"] > 0.95  # the conditions stay learnable on generated images
+
+
+def test_transfer_reads_more_conditions_than_ten(monkeypatch):
+    """An InfoAE with 30 conditions: the fresh classifier must learn every condition, not ten classes (it
+    failed with an index error before), and a label outside its classes is refused by name."""
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    transfer_row = importlib.import_module("infoae_transfer").transfer_row
+    torch.manual_seed(0)
+    row = transfer_row(BandModel(blocks=14), *real_images(vertical=False, blocks=14), count=2000, epochs=2, seed=0)
+    assert row["generated_acc"] > 0.9 and row["transfer_acc"] > 0.9
+    train_oracle = importlib.import_module("benchmarks.infoae_generated_classes").train_oracle
+    with pytest.raises(ValueError, match="labels must lie in 0..9"):
+        train_oracle(torch.zeros(2, 1, 28, 28), torch.tensor([0, 12]), epochs=0)
 
 
 def test_within_digit_spread_is_zero_for_copies_and_grows_with_variety(monkeypatch):

@@ -108,7 +108,7 @@ def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, c
     """The measurements of the module docstring for one trained InfoAE."""
     method.eval()
     images, conditions, _ = generated_sample(method, count, seed)
-    fresh = train_oracle(images.cpu(), conditions.cpu(), epochs=epochs, seed=seed)
+    fresh = train_oracle(images.cpu(), conditions.cpu(), epochs=epochs, seed=seed, classes=method.categories)
     read, _ = oracle_labels(fresh, real_images.cpu())
     clusters = classified(method, real_images).cpu()
     labels = real_labels.cpu().numpy()
