@@ -27,7 +27,8 @@ images (the spec's split; labels are used for this diagnosis only):
 - `purity` (with `--oracle`): the same CNN trained on the labelled real training images of the
   experiment's split (never the evaluation images) labels the generated images; purity is the best
   one-to-one match of conditions to its digits (many-to-one with more conditions than digits, as the clusters
-  are scored). High purity with a low `transfer_acc` means the generated
+  are scored); `purity_many_to_one` always takes each condition's majority digit, so 10 and 30 conditions
+  can be set side by side (it can only grow with more conditions, as many-to-one clusters do). High purity with a low `transfer_acc` means the generated
   images look like digits to a reader of real images, yet what tells their conditions apart is not what
   tells real digits apart. `reader_acc` is the reader's own accuracy on the evaluation images;
 - `relabelled_acc` (with `--oracle`): a fresh CNN trained, like the first, on the generated images but
@@ -121,7 +122,8 @@ def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, c
     if oracle is not None:
         digits, _ = oracle_labels(oracle, images.cpu())
         row["purity"] = condition_purity(digits.numpy(), conditions.cpu().numpy())
-        relabelled = train_oracle(images.cpu(), digits, epochs=epochs, seed=seed)
+        row["purity_many_to_one"] = many_to_one_accuracy(digits.numpy(), conditions.cpu().numpy())
+        relabelled = train_oracle(images.cpu(), digits, epochs=epochs, seed=seed, classes=max(10, int(digits.max()) + 1))
         row["relabelled_acc"] = (oracle_labels(relabelled, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
         row["reader_acc"] = (oracle_labels(oracle, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
         row["spread_ratio"] = within_digit_spread(images.cpu(), digits) / within_digit_spread(real_images.cpu(), real_labels.cpu())
@@ -175,7 +177,7 @@ def main() -> None:
         for seed, accuracy in real_control(dataset, args.count, args.epochs, [int(s) for s in args.real_control.split(",")]):
             print(f"real control, seed {seed}: the CNN trained on {args.count} labelled real training images for {args.epochs} epochs "
                   f"reads {accuracy:.3f} of the evaluation images\n")
-    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"] + (["purity", "relabelled_acc", "spread_ratio", "reader_acc"] if args.oracle else [])
+    columns = ["transfer_acc", "cluster_acc", "agreement", "generated_acc", "recovered", "cycle_error"] + (["purity", "relabelled_acc", "spread_ratio", "reader_acc", "purity_many_to_one"] if args.oracle else [])
     print("| trial | epoch | " + " | ".join(columns) + " | seconds |")
     print("|---|---:|" + "---:|" * (len(columns) + 1))
     for experiment in args.experiments:

@@ -25,8 +25,8 @@ import numpy as np
 
 from pilot_arms import paired_difference  # the script beside this one
 
-MEASURES = ("purity", "relabelled_acc", "spread_ratio", "transfer_acc", "agreement", "cluster_acc", "cycle_error",
-            "C(E(x))", "k-means 10", "k-means 30")
+MEASURES = ("purity", "purity_many_to_one", "relabelled_acc", "spread_ratio", "transfer_acc", "agreement", "cluster_acc",
+            "cycle_error", "C(E(x))", "k-means 10", "k-means 30")
 RATIOS = ("spread_ratio", "cycle_error")
 
 
