@@ -29,8 +29,8 @@ images (the spec's split; labels are used for this diagnosis only):
   one-to-one match of conditions to its digits (many-to-one with more conditions than digits, as the clusters
   are scored); `purity_many_to_one` always takes each condition's majority digit, so 10 and 30 conditions
   can be set side by side (it can only grow with more conditions, as many-to-one clusters do). High purity
-  with a low `transfer_acc` means the generated images look like digits to a reader of real images, yet what tells their conditions apart is not what
-  tells real digits apart. `reader_acc` is the reader's own accuracy on the evaluation images;
+  with a low `transfer_acc` means the generated images look like digits to a reader of real images, yet what
+  tells their conditions apart is not what tells real digits apart. `reader_acc` is the reader's own accuracy on the evaluation images;
 - `relabelled_acc` (with `--oracle`): a fresh CNN trained, like the first, on the generated images but
   with the reader's digits as labels, read on the real images. It takes the conditions out of the
   question: low, and the generated images themselves (however digit-like to the reader) cannot teach
