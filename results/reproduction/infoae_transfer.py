@@ -30,7 +30,8 @@ images (the spec's split; labels are used for this diagnosis only):
   are scored); `purity_many_to_one` always takes each condition's majority digit, so 10 and 30 conditions
   can be set side by side (it can only grow with more conditions, as many-to-one clusters do). High purity
   with a low `transfer_acc` means the generated images look like digits to a reader of real images, yet what
-  tells their conditions apart is not what tells real digits apart. `reader_acc` is the reader's own accuracy on the evaluation images;
+  tells their conditions apart is not what tells real digits apart. `reader_acc` is the reader's own accuracy
+  on the evaluation images;
 - `relabelled_acc` (with `--oracle`): a fresh CNN trained, like the first, on the generated images but
   with the reader's digits as labels, read on the real images. It takes the conditions out of the
   question: low, and the generated images themselves (however digit-like to the reader) cannot teach
@@ -121,9 +122,10 @@ def transfer_row(method, real_images: torch.Tensor, real_labels: torch.Tensor, c
     row = {}
     if oracle is not None:
         digits, _ = oracle_labels(oracle, images.cpu())
-        row["purity"] = condition_purity(digits.numpy(), conditions.cpu().numpy())
+        reader_classes = oracle[-1].out_features  # the reader's digits (10 for MNIST's)
+        row["purity"] = condition_purity(digits.numpy(), conditions.cpu().numpy(), classes=reader_classes)
         row["purity_many_to_one"] = many_to_one_accuracy(digits.numpy(), conditions.cpu().numpy())
-        relabelled = train_oracle(images.cpu(), digits, epochs=epochs, seed=seed, classes=max(10, int(digits.max()) + 1))
+        relabelled = train_oracle(images.cpu(), digits, epochs=epochs, seed=seed, classes=reader_classes)
         row["relabelled_acc"] = (oracle_labels(relabelled, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
         row["reader_acc"] = (oracle_labels(oracle, real_images.cpu())[0] == real_labels.cpu()).float().mean().item()
         row["spread_ratio"] = within_digit_spread(images.cpu(), digits) / within_digit_spread(real_images.cpu(), real_labels.cpu())
