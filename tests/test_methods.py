@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -456,3 +458,28 @@ def test_infoae_noise_scale_shrinks_the_noise_the_generator_sees(tiny_sprites):
     for bad in (0, -0.1, "small", True):
         with pytest.raises(ValueError, match="noise_scale multiplies"):
             cls(tiny_sprites.train.image_shape, torch.Generator(), noise_scale=bad)
+
+
+def test_infoae_cluster_information_weight_maximises_real_images_information(tiny_sprites):
+    # 0 (the default) leaves the step as before, to the bit; w > 0 subtracts w * I(x; y) of the batch's real images
+    # and C's clusters, H(mean p(y|x)) - mean H(p(y|x)), from the total, and its gradient reaches C and E
+    cls = get_method("infoae")
+    plain_method, plain = infoae_first_step(tiny_sprites.train)
+    _, zero = infoae_first_step(tiny_sprites.train, cluster_information_weight=0.0)
+    assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/cluster_information" not in zero
+    torch.manual_seed(0)
+    fresh = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), latent_dim=8, hidden=32)
+    images = tiny_sprites.train.images[:16]
+    with torch.no_grad():
+        probs = torch.softmax(fresh.condition_logits(fresh.encoder(images)), dim=1)
+    marginal = probs.mean(dim=0)
+    expected = -(marginal * marginal.log()).sum() + (probs * probs.log()).sum(dim=1).mean()
+    method, on = infoae_first_step(tiny_sprites.train, cluster_information_weight=2.0)
+    assert torch.allclose(on["loss/cluster_information"], expected, atol=1e-5)
+    assert 0 < float(expected) < math.log(10)
+    assert torch.allclose(on["loss/total"], plain["loss/total"] - 2.0 * expected, atol=1e-5)
+    assert not torch.allclose(method.classifier[-1].weight.grad, plain_method.classifier[-1].weight.grad)
+    assert not torch.allclose(method.encoder[-1].weight.grad, plain_method.encoder[-1].weight.grad)
+    for bad in (-0.5, "much", True, float("nan")):
+        with pytest.raises(ValueError, match="cluster_information_weight weighs"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), cluster_information_weight=bad)

@@ -73,6 +73,12 @@ a one-hot code so that the categories, not the noise, dominate G's input and sta
 here 100 noise inputs of variance 1/3 stand beside one one-hot input of 1. Measured on MNIST at 0.1 with the
 mode-seeking term (results/reproduction/infoae-noise-scale-pilot, four seeds, 8 epochs): no detectable effect on
 the clusters (-6.3 points, p = 0.39), no purer conditions, less varied images; 1 by default.
+`cluster_information_weight` (not the paper's; 0, the default, leaves training as before): E and C also maximise
+the mutual information between real images and C's clusters, I(x; y) = H(mean p(y|x)) - mean H(p(y|x)) on each
+batch of real images (IMAE's term, seed 001, eq. 7; IMSAT's), under this weight. Why: the paper's loss asks C only to
+read G's conditions back; nothing asks C(E(x)) to use every cluster on real images, and the trained models give one
+digit two clusters while another owns none (results/reproduction/infoae-continuous-pilot/anatomy-rerun.md). The term
+asks for confident clusters of even size on the real images themselves.
 InfoGAN's sizes (`conv_widths: [64, 128]`, `hidden: 1024`) clustered MNIST 13 points better at epoch 4
 (results/reproduction/infoae-width-pilot, four seeds) at 3-4x the cost of a step, but no better by
 epoch 8 (two seeds); the defaults stay small.
@@ -85,6 +91,7 @@ from torch import nn
 
 from ..networks import OneChannelConvTranspose2d
 from .base import Encoding, Method, WeightSpec, adam, frozen, instance_noise
+from .hybrid import entropy
 
 NOISE_DIM = 100
 
@@ -142,7 +149,8 @@ class InfoAE(Method):
     option_defaults = {"latent_dim": 32, "categories": 10, "hidden": 256, "lr": 2e-4, "critic_lr": None, "batch_norm": "separate",
                        "critic_sees_image": True, "conv_widths": [32, 64], "critic_noise": 0.0, "controller_signal": "both",
                        "critic_players": "encoder", "diversity_weight": 0.0, "diversity_space": "code",
-                       "disc_batch_std": False, "continuous_codes": 0, "noise_scale": 1.0}
+                       "disc_batch_std": False, "continuous_codes": 0, "noise_scale": 1.0,
+                       "cluster_information_weight": 0.0}
     controller_options = ("controller_signal",)
     # controller_signal -> the train_step key (disc_acc/<key>) the adaptive beta follows
     SIGNALS = {"both": "adv", "pair": "pair", "image": "image"}
@@ -152,8 +160,13 @@ class InfoAE(Method):
                  conv_widths: tuple[int, int] | list[int] = (32, 64), critic_noise: float = 0.0,
                  controller_signal: str = "both", critic_players: str = "encoder", diversity_weight: float = 0.0,
                  diversity_space: str = "code", disc_batch_std: bool = False, continuous_codes: int = 0,
-                 noise_scale: float = 1.0) -> None:
+                 noise_scale: float = 1.0, cluster_information_weight: float = 0.0) -> None:
         super().__init__(image_shape, generator)
+        if (isinstance(cluster_information_weight, bool) or not isinstance(cluster_information_weight, (int, float))
+                or not cluster_information_weight >= 0):
+            raise ValueError(f"infoae: cluster_information_weight weighs I(x; y) on real images and must be a number >= 0 "
+                             f"(0: no such term), got {cluster_information_weight!r}")
+        self.cluster_information_weight = float(cluster_information_weight)
         if isinstance(noise_scale, bool) or not isinstance(noise_scale, (int, float)) or not noise_scale > 0:
             raise ValueError(f"infoae: noise_scale multiplies G's noise and must be a number > 0, got {noise_scale!r}")
         self.noise_scale = float(noise_scale)
@@ -310,6 +323,11 @@ class InfoAE(Method):
             mode_seeking = 1 / (spread.mean() + 1e-5)
             total = total + self.diversity_weight * mode_seeking
             extra["loss/mode_seeking"] = mode_seeking.detach()
+        if self.cluster_information_weight:  # I(x; y) of real images and C's clusters, on this batch
+            probs = torch.softmax(self.condition_logits(z_e), dim=1)
+            information = entropy(probs.mean(dim=0)) - entropy(probs).mean()
+            total = total - self.cluster_information_weight * information
+            extra["loss/cluster_information"] = information.detach()
         self.optimizers["main"].zero_grad(set_to_none=True)
         total.backward()
         self.optimizers["main"].step()
