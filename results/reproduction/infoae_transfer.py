@@ -67,13 +67,18 @@ from trainables.methods.infoae import NOISE_DIM  # noqa: E402
 from trainables.metrics.clustering import cluster_accuracy, hungarian_accuracy, many_to_one_accuracy  # noqa: E402
 
 
-@torch.no_grad()
-def generated_sample(method, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """`count` generated images, their conditions and codes z_g, drawn in evaluation mode from a seeded generator."""
+def drawn_inputs(method, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """G's inputs behind `generated_sample(method, count, seed)`: the noise and the conditions, from a seeded generator."""
     device = next(method.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     noise = torch.rand((count, NOISE_DIM), generator=generator, device=device) * 2 - 1
-    conditions = torch.randint(method.categories, (count,), generator=generator, device=device)
+    return noise, torch.randint(method.categories, (count,), generator=generator, device=device)
+
+
+@torch.no_grad()
+def generated_sample(method, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`count` generated images, their conditions and codes z_g, drawn in evaluation mode from a seeded generator."""
+    noise, conditions = drawn_inputs(method, count, seed)
     codes = method._generate(noise, conditions)
     images = torch.cat([torch.sigmoid(method.decoder(chunk)) for chunk in codes.split(1000)])
     return images, conditions, codes
