@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -52,3 +53,14 @@ def test_noise_probe_finds_a_linear_cut_and_not_shuffled_marks(makeup):
     shuffled, shuffled_base, _ = makeup.noise_probe(noise, off, conditions, shuffle_seed=0)
     assert shuffled < shuffled_base + 0.01
     assert makeup.noise_probe(noise, np.zeros(4000, dtype=bool), conditions) == (pytest.approx(float("nan"), nan_ok=True),) * 2 + (0,)
+
+
+def test_summary_pairs_each_measure_over_trials(makeup):
+    table = pd.DataFrame({"noise_probe": [0.9, 0.92, 0.91], "noise_base": [0.7, 0.75, 0.72], "noise_shuffled": [0.69, 0.74, 0.71],
+                          "confidence_on": [0.98] * 3, "confidence_off": [0.9] * 3,
+                          "style_r_ink": [0.5, 0.6, np.nan], "style_r_slant": [0.1, -0.1, 0.0], "style_r_width": [0.3, 0.4, 0.5]})
+    lines = {line.split(" | ")[0].strip("| "): line for line in makeup.summary(table).splitlines() if line.startswith("| ")}
+    assert "+0.187" in lines["noise_probe"] and "-0.010" in lines["noise_shuffled"]
+    assert "+0.080 | +0.080 to +0.080 | 0 |" in lines["confidence_on"]  # the same gap in every trial: a point, not NaN
+    assert "+0.550" in lines["style_r_ink"]  # the trial without a correlation is left out
+    assert "+0.000" in lines["style_r_slant"] and lines["style_r_slant"].endswith("| 1 |")

@@ -43,11 +43,15 @@ from sklearn.model_selection import cross_val_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder, for infoae_transfer and cluster_anatomy
 from cluster_anatomy import explained_share  # noqa: E402
 from infoae_transfer import drawn_inputs, generated_sample, real_digit_reader  # noqa: E402
+from pilot_arms import paired_difference  # noqa: E402
 
 from benchmarks.infoae_generated_classes import oracle_labels  # noqa: E402
 from study.rescore import checkpointed_trials, restored_trials  # noqa: E402
 
 STYLES = ("ink", "slant", "width")
+# the summary's pairs over trials: (measure, against), "0" for a one-sample test
+PAIRS = (("noise_probe", "noise_base"), ("noise_shuffled", "noise_base"), ("confidence_on", "confidence_off"),
+         *((f"style_r_{name}", "0") for name in STYLES))
 
 
 def styles(images: torch.Tensor) -> pd.DataFrame:
@@ -129,7 +133,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000, help="generated images per trial")
     parser.add_argument("--oracle", type=Path, required=True, help="the real-digit reader's weights: read if the file exists, else trained and written")
     args = parser.parse_args()
-    columns = None
+    columns, rows = None, []
     for experiment in args.experiments:
         dataset, checkpoints = checkpointed_trials(experiment, progress=lambda line: print(line, file=sys.stderr), match=args.match)
         oracle = real_digit_reader(args.oracle, dataset)
@@ -142,6 +146,21 @@ def main() -> None:
                 print("|---|---:|" + "---:|" * (len(columns) + 1))
             cells = " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
             print(f"| {folder.name} | {epoch} | {cells} | {time.perf_counter() - started:.0f} |", flush=True)
+            rows.append(row)
+    if len(rows) > 1:
+        print(summary(pd.DataFrame(rows)))
+
+
+def summary(table: pd.DataFrame) -> str:
+    """Each pair of PAIRS over the trials: the mean difference, its 95% interval and p (paired t over trials)."""
+    lines = ["", f"Over {len(table)} trials (paired t; style correlations against 0):", "",
+             "| measure | minus | mean difference | 95% interval | p |", "|---|---|---:|---|---:|"]
+    for measure, against in PAIRS:
+        values = table[measure].dropna()
+        base = np.zeros(len(values)) if against == "0" else table.loc[values.index, against]
+        mean, low, high, p = paired_difference(values.to_numpy(), np.asarray(base, dtype=float))
+        lines.append(f"| {measure} | {against} | {mean:+.3f} | {low:+.3f} to {high:+.3f} | {p:.2g} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
