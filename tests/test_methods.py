@@ -483,3 +483,40 @@ def test_infoae_cluster_information_weight_maximises_real_images_information(tin
     for bad in (-0.5, "much", True, float("nan")):
         with pytest.raises(ValueError, match="cluster_information_weight weighs"):
             cls(tiny_sprites.train.image_shape, torch.Generator(), cluster_information_weight=bad)
+
+
+def test_random_affine_is_the_identity_at_zero_and_slants_by_the_shear():
+    from trainables.methods.base import random_affine
+
+    image = torch.zeros(1, 1, 28, 28)
+    image[0, 0, 4:24, 13:15] = 1  # an upright bar
+    images = image.repeat(6, 1, 1, 1)
+    still = random_affine(images, torch.Generator().manual_seed(0), degrees=0.0, shear=0.0, scale=0.0)
+    assert torch.allclose(still, images, atol=1e-5)
+    slanted = random_affine(images, torch.Generator().manual_seed(0), degrees=0.0, shear=0.3, scale=0.0)
+    again = random_affine(images, torch.Generator().manual_seed(0), degrees=0.0, shear=0.3, scale=0.0)
+    assert torch.equal(slanted, again) and slanted.shape == images.shape and slanted.dtype == images.dtype
+    rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    mass = slanted[:, 0].flatten(1)
+    y, x = rows.flatten(), cols.flatten()
+    cy, cx = (mass * y).sum(1) / mass.sum(1), (mass * x).sum(1) / mass.sum(1)
+    slant = (mass * (x - cx[:, None]) * (y - cy[:, None])).sum(1) / (mass * (y - cy[:, None]) ** 2).sum(1)
+    assert slant.abs().max() <= 0.3 + 0.02 and slant.std() > 0.05  # each image its own slant, within the bound
+    assert torch.allclose(mass.sum(1), images.flatten(1).sum(1), rtol=0.05)  # a shear keeps the ink
+
+
+def test_infoae_cluster_invariance_weight_asks_clusters_to_survive_small_affine_changes(tiny_sprites):
+    # 0 (the default) draws nothing and leaves the step as before, to the bit; w > 0 adds w * KL(p(y|x) || p(y|T(x)))
+    # with the clean posterior held fixed: it reaches C and E through the moved images only
+    cls = get_method("infoae")
+    plain_method, plain = infoae_first_step(tiny_sprites.train)
+    zero_method, zero = infoae_first_step(tiny_sprites.train, cluster_invariance_weight=0.0)
+    assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/cluster_invariance" not in zero
+    assert torch.equal(plain_method.generator.get_state(), zero_method.generator.get_state())  # nothing drawn
+    method, on = infoae_first_step(tiny_sprites.train, cluster_invariance_weight=2.0)
+    assert float(on["loss/cluster_invariance"]) > 0
+    assert torch.allclose(on["loss/total"], plain["loss/total"] + 2.0 * on["loss/cluster_invariance"], atol=1e-5)
+    assert not torch.allclose(method.classifier[-1].weight.grad, plain_method.classifier[-1].weight.grad)
+    for bad in (-1.0, "yes", True):
+        with pytest.raises(ValueError, match="cluster_invariance_weight weighs"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), cluster_invariance_weight=bad)

@@ -168,6 +168,26 @@ def instance_noise(tensor: torch.Tensor, std: float, generator: torch.Generator)
     return tensor + std * noise
 
 
+def random_affine(images: torch.Tensor, generator: torch.Generator, degrees: float = 15.0, shear: float = 0.3,
+                  scale: float = 0.1) -> torch.Tensor:
+    """Each image turned by its own random rotation (up to `degrees`), horizontal shear (up to `shear`, a slant) and
+    scale (1 +- `scale`), about its centre, on the images' device: the small changes of hand that leave a digit a
+    digit (the invariance that clustering methods such as IIC ask of their clusters). The draws come from
+    `generator`, so a seeded run repeats."""
+    n = images.shape[0]
+
+    def uniform(width: float) -> torch.Tensor:
+        return (torch.rand(n, generator=generator, device=images.device, dtype=images.dtype) * 2 - 1) * width
+
+    angle, slant, size = uniform(degrees) * torch.pi / 180, uniform(shear), 1 + uniform(scale)
+    cos, sin = torch.cos(angle) / size, torch.sin(angle) / size
+    # the sampling grid's matrix (output -> input coordinates): rotation and scale, then a shear of x along y
+    theta = torch.stack([torch.stack([cos, -sin + slant * cos, torch.zeros_like(cos)], dim=1),
+                         torch.stack([sin, cos + slant * sin, torch.zeros_like(cos)], dim=1)], dim=1)
+    grid = nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
+    return nn.functional.grid_sample(images, grid, padding_mode="zeros", align_corners=False)
+
+
 def score_together(module: nn.Module, *batches: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """module applied to each batch, as one call on their concatenation (one large matrix product
     instead of several small ones, and one weight-gradient sum). Only for modules whose rows do not
