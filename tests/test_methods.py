@@ -520,3 +520,19 @@ def test_infoae_cluster_invariance_weight_asks_clusters_to_survive_small_affine_
     for bad in (-1.0, "yes", True):
         with pytest.raises(ValueError, match="cluster_invariance_weight weighs"):
             cls(tiny_sprites.train.image_shape, torch.Generator(), cluster_invariance_weight=bad)
+
+
+def test_infoae_condition_affine_reads_the_condition_from_moved_generated_images(tiny_sprites):
+    # false (the default) leaves the step as before, to the bit; true changes C_le alone (C_lg reads z_g, untouched)
+    # and its gradient still reaches G through the moved image
+    cls = get_method("infoae")
+    plain_method, plain = infoae_first_step(tiny_sprites.train)
+    _, off = infoae_first_step(tiny_sprites.train, condition_affine=False)
+    assert torch.equal(plain["loss/total"], off["loss/total"])
+    method, on = infoae_first_step(tiny_sprites.train, condition_affine=True)
+    assert torch.equal(on["loss/class_generated"], plain["loss/class_generated"])
+    assert not torch.equal(on["loss/class_encoded"], plain["loss/class_encoded"])
+    assert method.code_generator[0].weight.grad.abs().sum() > 0
+    assert not torch.allclose(method.code_generator[0].weight.grad, plain_method.code_generator[0].weight.grad)
+    with pytest.raises(ValueError, match="condition_affine must be true or false"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), condition_affine="yes")
