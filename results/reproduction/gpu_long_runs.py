@@ -49,6 +49,10 @@ RUNS: dict[str, dict[str, Any]] = {
     "infoae-code-critic-wide": {**INFOAE, "options": {**INFOAE_OPTIONS, "critic_sees_image": False, "conv_widths": [64, 128], "hidden": 1024}},
     # the mode-seeking term on G's codes (infoae-diversity-pilot: G uses its noise; infoae-diversity-long: 30 epochs on the CPU)
     "infoae-code-critic-diverse": {**INFOAE, "options": {**INFOAE_OPTIONS, "critic_sees_image": False, "diversity_weight": 1.0}},
+    # and C's clusters of real images informative and invariant to small affine changes (infoae-information-pilot,
+    # spec-invariance.yaml: the best InfoAE arm on held-out images at epoch 8)
+    "infoae-code-critic-invariant": {**INFOAE, "options": {**INFOAE_OPTIONS, "critic_sees_image": False, "diversity_weight": 1.0,
+                                                          "cluster_information_weight": 1.0, "cluster_invariance_weight": 1.0}},
 }
 REPORTED = ("cluster_acc", "cluster_acc_confident", "cluster_nmi", "probe_acc", "mi_x_y", "recon_bce")
 
