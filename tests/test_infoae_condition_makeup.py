@@ -64,3 +64,12 @@ def test_summary_pairs_each_measure_over_trials(makeup):
     assert "+0.080 | +0.080 to +0.080 | 0 |" in lines["confidence_on"]  # the same gap in every trial: a point, not NaN
     assert "+0.550" in lines["style_r_ink"]  # the trial without a correlation is left out
     assert "+0.000" in lines["style_r_slant"] and lines["style_r_slant"].endswith("| 1 |")
+
+
+def test_summary_gives_no_interval_for_a_single_trial(makeup):
+    table = pd.DataFrame({"noise_probe": [0.9, np.nan], "noise_base": [0.7, 0.9], "noise_shuffled": [0.69, np.nan],
+                          "confidence_on": [0.98, 0.97], "confidence_off": [0.9, 0.8],
+                          "style_r_ink": [0.5, np.nan], "style_r_slant": [0.1, np.nan], "style_r_width": [0.3, np.nan]})
+    lines = {line.split(" | ")[0].strip("| "): line for line in makeup.summary(table).splitlines() if line.startswith("| ")}
+    assert "1 trial(s): no interval" in lines["noise_probe"] and "1 trial(s): no interval" in lines["style_r_ink"]
+    assert "+0.125" in lines["confidence_on"]  # two trials: tested as before

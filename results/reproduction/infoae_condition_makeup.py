@@ -157,6 +157,9 @@ def summary(table: pd.DataFrame) -> str:
              "| measure | minus | mean difference | 95% interval | p |", "|---|---|---:|---|---:|"]
     for measure, against in PAIRS:
         values = table[measure].dropna()
+        if len(values) < 2:  # one trial has no spread to test against
+            lines.append(f"| {measure} | {against} | {len(values)} trial(s): no interval | | |")
+            continue
         base = np.zeros(len(values)) if against == "0" else table.loc[values.index, against]
         mean, low, high, p = paired_difference(values.to_numpy(), np.asarray(base, dtype=float))
         lines.append(f"| {measure} | {against} | {mean:+.3f} | {low:+.3f} to {high:+.3f} | {p:.2g} |")
