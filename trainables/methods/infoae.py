@@ -349,13 +349,14 @@ class InfoAE(Method):
             mode_seeking = 1 / (spread.mean() + 1e-5)
             total = total + self.diversity_weight * mode_seeking
             extra["loss/mode_seeking"] = mode_seeking.detach()
-        if self.cluster_information_weight:  # I(x; y) of real images and C's clusters, on this batch
+        if self.cluster_information_weight or self.cluster_invariance_weight:  # C's clusters of this batch's real images
             probs = torch.softmax(self.condition_logits(z_e), dim=1)
+        if self.cluster_information_weight:  # I(x; y) of real images and C's clusters, on this batch
             information = entropy(probs.mean(dim=0)) - entropy(probs).mean()
             total = total - self.cluster_information_weight * information
             extra["loss/cluster_information"] = information.detach()
         if self.cluster_invariance_weight:  # KL(p(y|x) || p(y|T(x))), the clean posterior held fixed
-            target = torch.softmax(self.condition_logits(z_e), dim=1).detach()
+            target = probs.detach()
             moved = torch.log_softmax(self.condition_logits(self.encoder(random_affine(x, self.generator))), dim=1)
             invariance = (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
             total = total + self.cluster_invariance_weight * invariance
