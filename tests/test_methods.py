@@ -228,6 +228,42 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
             cls(shape, torch.Generator(), **bad)
 
 
+def test_aae_cluster_invariance_weight_asks_the_cluster_head_to_survive_small_affine_changes(tiny_sprites):
+    # 0 (the default) draws nothing and leaves both updates as before, to the bit; w > 0 adds w * KL(q(y|x) || q(y|T(x)))
+    # to the step that imposes the priors, with the clean posterior held fixed
+    cls = get_method("aae")
+    shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
+    weights = {"adv_weight": torch.tensor(1.0)}
+
+    def first_step(update, **options):
+        torch.manual_seed(0)
+        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update, **options)
+        return method, method.train_step(x, weights)
+
+    for update in ("phased", "joint"):
+        plain_method, plain = first_step(update)
+        zero_method, zero = first_step(update, cluster_invariance_weight=0.0)
+        assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/cluster_invariance" not in zero
+        assert torch.equal(plain_method.generator.get_state(), zero_method.generator.get_state())  # nothing drawn
+        assert torch.equal(plain_method.cluster_head.weight, zero_method.cluster_head.weight)
+        method, on = first_step(update, cluster_invariance_weight=2.0)
+        assert float(on["loss/cluster_invariance"]) > 0
+        assert torch.allclose(on["loss/total"], plain["loss/total"] + 2.0 * on["loss/cluster_invariance"], atol=1e-5)
+        assert not torch.equal(method.cluster_head.weight, plain_method.cluster_head.weight)
+        assert torch.equal(method.style_head.weight.grad, plain_method.style_head.weight.grad)  # y is asked, z is not
+    # the term itself: zero for a head that ignores the image, positive once the moved images read differently
+    method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16)
+    with torch.no_grad():
+        method.cluster_head.weight.zero_()
+        flat = method._codes(x)[0]
+        assert float(method._invariance(flat, x)) < 1e-6
+        method.cluster_head.weight.normal_(std=3.0)
+        assert float(method._invariance(method._codes(x)[0], x)) > 1e-3
+    for bad in (-1.0, "yes", True):
+        with pytest.raises(ValueError, match="cluster_invariance_weight weighs"):
+            cls(shape, torch.Generator(), cluster_invariance_weight=bad)
+
+
 def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
     cls = get_method("aae")
     shape = tiny_sprites.train.image_shape
