@@ -58,6 +58,8 @@ the clean posterior held fixed. Why: a linear probe reads the digit from (y, z) 
 Invariance of clusters to such changes is what IIC asks of its clusters; the same term lifted InfoAE's clusters by
 23 points (results/reproduction/infoae-information-pilot), and the AAE's by 10 at epoch 4 on held-out images
 (aae-invariance-pilot, six seeds; weight 4 did worse than none). Only y is asked: slant is style, and z should carry it.
+With the term on, the regularisation phase's Adam normalises the generator loss and the term together, so `adv_weight`
+sets their balance and acts in the phased form too.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
 is the decoder's input (y, z).
 
@@ -80,7 +82,7 @@ import math
 import torch
 from torch import nn
 
-from .base import Encoding, Method, WeightSpec, adam, bernoulli_nll, frozen, instance_noise, random_affine, sgd
+from .base import Encoding, Method, WeightSpec, adam, affine_invariance, bernoulli_nll, frozen, instance_noise, sgd
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
@@ -249,11 +251,8 @@ class AdversarialAutoencoder(Method):
         return bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
 
     def _invariance(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """KL(q(y|x) || q(y|T(x))) averaged over the batch, with the given clean posterior y held fixed: the gradient
-        reaches the encoder through the moved images only."""
-        target = y.detach()
-        moved = torch.log_softmax(self.cluster_head(self.trunk(random_affine(x, self.generator))), dim=1)
-        return (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
+        """KL(q(y|x) || q(y|T(x))), the clean posterior y held fixed (`base.affine_invariance`)."""
+        return affine_invariance(y, lambda images: self.cluster_head(self.trunk(images)), x, self.generator)
 
     def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of both adversaries: prior samples (label 1) against the given codes (label 0)."""

@@ -9,7 +9,7 @@ host (once per epoch, not per step).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -186,6 +186,16 @@ def random_affine(images: torch.Tensor, generator: torch.Generator, degrees: flo
                          torch.stack([sin, cos + slant * sin, torch.zeros_like(cos)], dim=1)], dim=1)
     grid = nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
     return nn.functional.grid_sample(images, grid, padding_mode="zeros", align_corners=False)
+
+
+def affine_invariance(probs: torch.Tensor, logits_of: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
+                      generator: torch.Generator) -> torch.Tensor:
+    """KL(p(y|x) || p(y|T(x))) averaged over the batch, T being `random_affine`: how far a cluster posterior moves
+    when each image is turned, slanted and resized a little. `probs` (the clean posterior) is held fixed, so the
+    gradient reaches the network only through the moved images; `logits_of` maps images to cluster logits."""
+    target = probs.detach()
+    moved = torch.log_softmax(logits_of(random_affine(images, generator)), dim=1)
+    return (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
 
 
 def score_together(module: nn.Module, *batches: torch.Tensor) -> tuple[torch.Tensor, ...]:

@@ -109,7 +109,7 @@ import torch
 from torch import nn
 
 from ..networks import OneChannelConvTranspose2d
-from .base import Encoding, Method, WeightSpec, adam, frozen, instance_noise, random_affine
+from .base import Encoding, Method, WeightSpec, adam, affine_invariance, frozen, instance_noise, random_affine
 from .hybrid import entropy
 
 NOISE_DIM = 100
@@ -356,9 +356,7 @@ class InfoAE(Method):
             total = total - self.cluster_information_weight * information
             extra["loss/cluster_information"] = information.detach()
         if self.cluster_invariance_weight:  # KL(p(y|x) || p(y|T(x))), the clean posterior held fixed
-            target = probs.detach()
-            moved = torch.log_softmax(self.condition_logits(self.encoder(random_affine(x, self.generator))), dim=1)
-            invariance = (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
+            invariance = affine_invariance(probs, lambda images: self.condition_logits(self.encoder(images)), x, self.generator)
             total = total + self.cluster_invariance_weight * invariance
             extra["loss/cluster_invariance"] = invariance.detach()
         self.optimizers["main"].zero_grad(set_to_none=True)
