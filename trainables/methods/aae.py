@@ -57,7 +57,8 @@ the clean posterior held fixed. Why: a linear probe reads the digit from (y, z) 
 70%; nothing asks y to ignore a digit's slant, which the categorical adversary's prior does not forbid y to follow.
 Invariance of clusters to such changes is what IIC asks of its clusters; the same term lifted InfoAE's clusters by
 23 points (results/reproduction/infoae-information-pilot), and the AAE's by 10 at epoch 4 on held-out images
-(aae-invariance-pilot, six seeds; weight 4 did worse than none). Only y is asked: slant is style, and z should carry it.
+(aae-invariance-pilot, six seeds); weights 0.25-1 gain alike (10-12 points, four seeds each), 2 gains nothing and 4
+does worse than none, as the head then uses fewer clusters. Only y is asked: slant is style, and z should carry it.
 With the term on, the regularisation phase's Adam normalises the generator loss and the term together, so `adv_weight`
 sets their balance and acts in the phased form too.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
