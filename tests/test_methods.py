@@ -264,6 +264,38 @@ def test_aae_cluster_invariance_weight_asks_the_cluster_head_to_survive_small_af
             cls(shape, torch.Generator(), cluster_invariance_weight=bad)
 
 
+def test_aae_cluster_invariance_strength_widens_the_changes_the_clusters_must_survive(tiny_sprites):
+    from trainables.methods.base import random_affine
+    cls = get_method("aae")
+    shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
+
+    def term(**options):
+        torch.manual_seed(0)
+        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16,
+                     cluster_invariance_weight=1.0, **options)
+        with torch.no_grad():
+            method.cluster_head.weight.normal_(generator=torch.Generator().manual_seed(1), std=3.0)
+            y = method._codes(x)[0]
+            moved = method._invariance(y, x)
+        return method, y, moved
+
+    method, y, default = term()
+    _, _, one = term(cluster_invariance_strength=1.0)
+    assert torch.equal(default, one)  # 1 is the default, to the bit
+    method, y, wide = term(cluster_invariance_strength=2.0)
+    # strength 2 draws T from twice the ranges: 30 degrees, a shear of 0.6, 20% in size
+    with torch.no_grad():
+        widened = random_affine(x, torch.Generator().manual_seed(0), degrees=30.0, shear=0.6, scale=0.2)
+        logits = torch.log_softmax(method.cluster_head(method.trunk(widened)), dim=1)
+    expected = (y * (torch.log(y.clamp_min(1e-12)) - logits)).sum(dim=1).mean()
+    assert torch.allclose(wide, expected, atol=1e-6) and not torch.allclose(wide, default)
+    for bad in (0.0, -1.0, 5.0, "wide", True):
+        with pytest.raises(ValueError, match="cluster_invariance_strength scales"):
+            cls(shape, torch.Generator(), cluster_invariance_weight=1.0, cluster_invariance_strength=bad)
+    with pytest.raises(ValueError, match="needs cluster_invariance_weight > 0"):
+        cls(shape, torch.Generator(), cluster_invariance_strength=2.0)
+
+
 def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
     cls = get_method("aae")
     shape = tiny_sprites.train.image_shape

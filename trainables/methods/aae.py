@@ -59,6 +59,9 @@ Invariance of clusters to such changes is what IIC asks of its clusters; the sam
 23 points (results/reproduction/infoae-information-pilot), and the AAE's by 10 at epoch 4 on held-out images
 (aae-invariance-pilot, six seeds); weights 0.25-1 gain alike (10-12 points, four seeds each), 2 gains nothing and 4
 does worse than none, as the head then uses fewer clusters. Only y is asked: slant is style, and z should carry it.
+`cluster_invariance_strength` s (1 by default) widens T's ranges to s x (15 degrees, a shear of 0.3, 10% in size):
+IIC asks its clusters to survive larger changes than these, and what the clusters still merge (5s with 3s, 9s with
+7s) differ by more than a slight slant.
 With the term on, the regularisation phase's Adam normalises the generator loss and the term together, so `adv_weight`
 sets their balance and acts in the phased form too.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see
@@ -119,6 +122,7 @@ class AdversarialAutoencoder(Method):
         "init_std": None,
         "style_disc_noise": None,
         "cluster_invariance_weight": 0.0,
+        "cluster_invariance_strength": 1.0,
     }
 
     def __init__(
@@ -143,6 +147,7 @@ class AdversarialAutoencoder(Method):
         init_std: float | None = None,
         style_disc_noise: float | None = None,
         cluster_invariance_weight: float = 0.0,
+        cluster_invariance_strength: float = 1.0,
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
@@ -183,6 +188,13 @@ class AdversarialAutoencoder(Method):
             raise ValueError("aae: cluster_invariance_weight weighs how far the clusters move under small affine changes "
                              f"and must be a number >= 0 (0: no such term), got {value!r}")
         self.cluster_invariance_weight = float(value)
+        value = cluster_invariance_strength
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 4:
+            raise ValueError("aae: cluster_invariance_strength scales the turn, slant and resize of the invariance term "
+                             f"(1: up to 15 degrees, a shear of 0.3, 10% in size) and must be a number in (0, 4], got {value!r}")
+        if value != 1.0 and not self.cluster_invariance_weight:
+            raise ValueError("aae: cluster_invariance_strength shapes the invariance term and needs cluster_invariance_weight > 0")
+        self.cluster_invariance_strength = float(value)
         self.update, self.disc_noise, self.input_noise = update, disc_noise, input_noise
         self.style_disc_noise = disc_noise if style_disc_noise is None else style_disc_noise
         self.clusters, self.style_dim = clusters, style_dim
@@ -253,7 +265,8 @@ class AdversarialAutoencoder(Method):
 
     def _invariance(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """KL(q(y|x) || q(y|T(x))), the clean posterior y held fixed (`base.affine_invariance`)."""
-        return affine_invariance(y, lambda images: self.cluster_head(self.trunk(images)), x, self.generator)
+        return affine_invariance(y, lambda images: self.cluster_head(self.trunk(images)), x, self.generator,
+                                 self.cluster_invariance_strength)
 
     def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One update of both adversaries: prior samples (label 1) against the given codes (label 0)."""

@@ -189,12 +189,14 @@ def random_affine(images: torch.Tensor, generator: torch.Generator, degrees: flo
 
 
 def affine_invariance(probs: torch.Tensor, logits_of: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
-                      generator: torch.Generator) -> torch.Tensor:
-    """KL(p(y|x) || p(y|T(x))) averaged over the batch, T being `random_affine`: how far a cluster posterior moves
-    when each image is turned, slanted and resized a little. `probs` (the clean posterior) is held fixed, so the
-    gradient reaches the network only through the moved images; `logits_of` maps images to cluster logits."""
+                      generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """KL(p(y|x) || p(y|T(x))) averaged over the batch, T being `random_affine` with its default ranges times
+    `strength`: how far a cluster posterior moves when each image is turned, slanted and resized a little. `probs`
+    (the clean posterior) is held fixed, so the gradient reaches the network only through the moved images;
+    `logits_of` maps images to cluster logits."""
     target = probs.detach()
-    moved = torch.log_softmax(logits_of(random_affine(images, generator)), dim=1)
+    ranges = {} if strength == 1.0 else {"degrees": 15.0 * strength, "shear": 0.3 * strength, "scale": 0.1 * strength}
+    moved = torch.log_softmax(logits_of(random_affine(images, generator, **ranges)), dim=1)
     return (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
 
 
