@@ -61,7 +61,8 @@ Invariance of clusters to such changes is what IIC asks of its clusters; the sam
 does worse than none, as the head then uses fewer clusters. Only y is asked: slant is style, and z should carry it.
 `cluster_invariance_strength` s (1 by default) widens T's ranges to s x (15 degrees, a shear of 0.3, 10% in size):
 IIC asks its clusters to survive larger changes than these, and what the clusters still merge (5s with 3s, 9s with
-7s) differ by more than a slight slant.
+7s) differ by more than a slight slant (strength 2 at weight 0.25: no detectable effect at epoch 4, +1.2 points,
+p = 0.69, four seeds).
 With the term on, the regularisation phase's Adam normalises the generator loss and the term together, so `adv_weight`
 sets their balance and acts in the phased form too.
 Clusters: argmax y; with K > classes the accuracy is many-to-one. The code the metrics see

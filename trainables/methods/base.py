@@ -168,8 +168,12 @@ def instance_noise(tensor: torch.Tensor, std: float, generator: torch.Generator)
     return tensor + std * noise
 
 
-def random_affine(images: torch.Tensor, generator: torch.Generator, degrees: float = 15.0, shear: float = 0.3,
-                  scale: float = 0.1) -> torch.Tensor:
+# random_affine's default ranges: a turn of up to 15 degrees, a shear of up to 0.3, 10% in size
+AFFINE_DEGREES, AFFINE_SHEAR, AFFINE_SCALE = 15.0, 0.3, 0.1
+
+
+def random_affine(images: torch.Tensor, generator: torch.Generator, degrees: float = AFFINE_DEGREES,
+                  shear: float = AFFINE_SHEAR, scale: float = AFFINE_SCALE) -> torch.Tensor:
     """Each image turned by its own random rotation (up to `degrees`), horizontal shear (up to `shear`, a slant) and
     scale (1 +- `scale`), about its centre, on the images' device: the small changes of hand that leave a digit a
     digit (the invariance that clustering methods such as IIC ask of their clusters). The draws come from
@@ -195,8 +199,8 @@ def affine_invariance(probs: torch.Tensor, logits_of: Callable[[torch.Tensor], t
     (the clean posterior) is held fixed, so the gradient reaches the network only through the moved images;
     `logits_of` maps images to cluster logits."""
     target = probs.detach()
-    ranges = {} if strength == 1.0 else {"degrees": 15.0 * strength, "shear": 0.3 * strength, "scale": 0.1 * strength}
-    moved = torch.log_softmax(logits_of(random_affine(images, generator, **ranges)), dim=1)
+    moved_images = random_affine(images, generator, AFFINE_DEGREES * strength, AFFINE_SHEAR * strength, AFFINE_SCALE * strength)
+    moved = torch.log_softmax(logits_of(moved_images), dim=1)
     return (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
 
 
