@@ -296,6 +296,43 @@ def test_aae_cluster_invariance_strength_widens_the_changes_the_clusters_must_su
         cls(shape, torch.Generator(), cluster_invariance_strength=2.0)
 
 
+def test_aae_cluster_information_weight_asks_for_confident_clusters_of_even_size(tiny_sprites):
+    # 0 (the default) leaves both updates as before, to the bit; w > 0 subtracts w * I(x; y) = H(mean q) - mean H(q)
+    # of the batch in the step that imposes the priors, beside the invariance term when that is on too
+    from trainables.methods.hybrid import entropy
+    cls = get_method("aae")
+    shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
+    weights = {"adv_weight": torch.tensor(1.0)}
+
+    def first_step(update, **options):
+        torch.manual_seed(0)
+        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update, **options)
+        return method, method.train_step(x, weights)
+
+    for update in ("phased", "joint"):
+        plain_method, plain = first_step(update)
+        _, zero = first_step(update, cluster_information_weight=0.0)
+        assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/cluster_information" not in zero
+        method, on = first_step(update, cluster_information_weight=3.0)
+        torch.manual_seed(0)
+        fresh = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update)
+        with torch.no_grad():
+            y = fresh._codes(x)[0]
+        expected = entropy(y.mean(dim=0)) - entropy(y).mean()
+        assert 0 < float(on["loss/cluster_information"]) <= math.log(4)
+        if update == "joint":  # the term is computed on the step's own codes, before any update
+            assert torch.allclose(on["loss/cluster_information"], expected, atol=1e-6)
+        assert torch.allclose(on["loss/total"], plain["loss/total"] - 3.0 * on["loss/cluster_information"], atol=1e-5)
+        assert not torch.equal(method.cluster_head.weight, plain_method.cluster_head.weight)
+        assert torch.equal(method.style_head.weight.grad, plain_method.style_head.weight.grad)  # only y is asked
+        _, both = first_step(update, cluster_information_weight=3.0, cluster_invariance_weight=2.0)
+        assert torch.allclose(both["loss/total"], plain["loss/total"] - 3.0 * both["loss/cluster_information"]
+                              + 2.0 * both["loss/cluster_invariance"], atol=1e-5)
+    for bad in (-0.5, "much", True, None):
+        with pytest.raises(ValueError, match="cluster_information_weight weighs"):
+            cls(shape, torch.Generator(), cluster_information_weight=bad)
+
+
 def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
     cls = get_method("aae")
     shape = tiny_sprites.train.image_shape
