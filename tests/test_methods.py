@@ -228,25 +228,26 @@ def test_aae_optimizer_rates_and_adversary_noise(tiny_sprites):
             cls(shape, torch.Generator(), **bad)
 
 
+def aae_first_step(x, update, **options):
+    """A tiny AAE (4 clusters, 2-d style, 16 units), seeded, after one training step on x at adv_weight 1."""
+    torch.manual_seed(0)
+    method = get_method("aae")(tuple(x.shape[1:]), torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update, **options)
+    return method, method.train_step(x, {"adv_weight": torch.tensor(1.0)})
+
+
 def test_aae_cluster_invariance_weight_asks_the_cluster_head_to_survive_small_affine_changes(tiny_sprites):
     # 0 (the default) draws nothing and leaves both updates as before, to the bit; w > 0 adds w * KL(q(y|x) || q(y|T(x)))
     # to the step that imposes the priors, with the clean posterior held fixed
     cls = get_method("aae")
     shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
-    weights = {"adv_weight": torch.tensor(1.0)}
-
-    def first_step(update, **options):
-        torch.manual_seed(0)
-        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update, **options)
-        return method, method.train_step(x, weights)
 
     for update in ("phased", "joint"):
-        plain_method, plain = first_step(update)
-        zero_method, zero = first_step(update, cluster_invariance_weight=0.0)
+        plain_method, plain = aae_first_step(x, update)
+        zero_method, zero = aae_first_step(x, update, cluster_invariance_weight=0.0)
         assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/cluster_invariance" not in zero
         assert torch.equal(plain_method.generator.get_state(), zero_method.generator.get_state())  # nothing drawn
         assert torch.equal(plain_method.cluster_head.weight, zero_method.cluster_head.weight)
-        method, on = first_step(update, cluster_invariance_weight=2.0)
+        method, on = aae_first_step(x, update, cluster_invariance_weight=2.0)
         assert float(on["loss/cluster_invariance"]) > 0
         assert torch.allclose(on["loss/total"], plain["loss/total"] + 2.0 * on["loss/cluster_invariance"], atol=1e-5)
         assert not torch.equal(method.cluster_head.weight, plain_method.cluster_head.weight)
@@ -302,18 +303,12 @@ def test_aae_cluster_information_weight_asks_for_confident_clusters_of_even_size
     from trainables.methods.hybrid import entropy
     cls = get_method("aae")
     shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
-    weights = {"adv_weight": torch.tensor(1.0)}
-
-    def first_step(update, **options):
-        torch.manual_seed(0)
-        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update, **options)
-        return method, method.train_step(x, weights)
 
     for update in ("phased", "joint"):
-        plain_method, plain = first_step(update)
-        _, zero = first_step(update, cluster_information_weight=0.0)
+        plain_method, plain = aae_first_step(x, update)
+        _, zero = aae_first_step(x, update, cluster_information_weight=0.0)
         assert torch.equal(plain["loss/total"], zero["loss/total"]) and "loss/cluster_information" not in zero
-        method, on = first_step(update, cluster_information_weight=3.0)
+        method, on = aae_first_step(x, update, cluster_information_weight=3.0)
         torch.manual_seed(0)
         fresh = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update)
         with torch.no_grad():
@@ -325,7 +320,7 @@ def test_aae_cluster_information_weight_asks_for_confident_clusters_of_even_size
         assert torch.allclose(on["loss/total"], plain["loss/total"] - 3.0 * on["loss/cluster_information"], atol=1e-5)
         assert not torch.equal(method.cluster_head.weight, plain_method.cluster_head.weight)
         assert torch.equal(method.style_head.weight.grad, plain_method.style_head.weight.grad)  # only y is asked
-        _, both = first_step(update, cluster_information_weight=3.0, cluster_invariance_weight=2.0)
+        _, both = aae_first_step(x, update, cluster_information_weight=3.0, cluster_invariance_weight=2.0)
         assert torch.allclose(both["loss/total"], plain["loss/total"] - 3.0 * both["loss/cluster_information"]
                               + 2.0 * both["loss/cluster_invariance"], atol=1e-5)
     for bad in (-0.5, "much", True, None):
