@@ -41,3 +41,29 @@ def test_a_perfect_clustering_loses_nothing(monkeypatch):
     anatomy = importlib.import_module("cluster_anatomy").anatomy
     per_cluster, merged = anatomy(np.array([3, 3, 5, 5]), np.array([0, 0, 1, 1]))
     assert merged.empty and per_cluster["purity"].tolist() == [1.0, 1.0]
+
+
+def test_sixteen_equal_clusters_of_ten_equal_classes_allow_85_percent(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    size_ceiling = importlib.import_module("cluster_anatomy").size_ceiling
+    # six classes get two clusters (all 1000 images), four get one (625 of 1000): 8500 of 10000
+    assert np.isclose(size_ceiling(np.full(16, 625.0), np.full(10, 1000.0)), 0.85)
+    # sizes that fit the classes lose nothing; ten clusters for ten classes of equal count too
+    assert np.isclose(size_ceiling(np.array([500.0, 500, 1000, 400, 600]), np.array([1000.0, 1000, 1000])), 1.0)
+    assert np.isclose(size_ceiling(np.full(10, 1000.0), np.full(10, 1000.0)), 1.0)
+
+
+def test_no_clustering_beats_the_ceiling_of_its_own_sizes(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    size_ceiling = importlib.import_module("cluster_anatomy").size_ceiling
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, size=2000)
+    for noise in (0.0, 0.2, 0.6):
+        # a clustering that follows the labels, each class cut into pieces, with a share of images moved at random
+        clusters = labels * 2 + rng.integers(0, 2, size=labels.size)
+        moved = rng.random(labels.size) < noise
+        clusters[moved] = rng.integers(0, 20, size=moved.sum())
+        ceiling = size_ceiling(np.bincount(clusters, minlength=20), np.bincount(labels))
+        assert many_to_one_accuracy(labels, clusters) <= ceiling + 1e-12
+    # unequal sizes that match no class: one cluster holds everything, so only the largest class counts
+    assert np.isclose(size_ceiling(np.array([2000.0]), np.bincount(labels)), np.bincount(labels).max() / labels.size)

@@ -7,6 +7,10 @@ and how many points each merge costs. Digits that own no cluster lose all their 
 the ink per image (a style) the clusters explain, against the digits, says whether the head cuts by style.
 Where the code holds more than the cluster posteriors (the AAE's style z after y), a linear probe on that
 rest alone says how much of the digit the decoder can read without the cluster head.
+The clusters' sizes bound many-to-one accuracy on their own: a cluster counts at most its size for one digit,
+and a digit at most its own count, so clusters of sizes s_c allow at most the best labelling's sum over digits of
+min(count, sizes labelled with it). A categorical prior that makes K clusters equal imposes that bound (87.0% for
+16 equal clusters of MNIST's test set); measured against it, a shortfall is either the sizes or impure clusters.
 
 Usage (an experiment folder of `study run`, trials with checkpoints; scored on the spec's evaluation
 split, as `study rescore` does):
@@ -22,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from study.rescore import checkpointed_trials, restored_trials
 from trainables.evaluation import METRIC_SEED, encode_all, fit_score_split
@@ -41,6 +46,32 @@ def anatomy(labels: np.ndarray, clusters: np.ndarray) -> tuple[pd.DataFrame, pd.
                 losses.append({"cluster_digit": majority[cluster], "true_digit": digit, "points": 100 * count / len(labels)})
     merged = pd.DataFrame(losses, columns=["cluster_digit", "true_digit", "points"]).groupby(["cluster_digit", "true_digit"], as_index=False)["points"].sum()
     return per_cluster, merged.sort_values("points", ascending=False)
+
+
+def size_ceiling(sizes: np.ndarray, counts: np.ndarray) -> float:
+    """The highest many-to-one accuracy clusters of these sizes allow for classes of these counts.
+
+    Why: a prior that fixes the clusters' sizes caps the accuracy whatever the encoder learns. Each cluster takes
+    one label; a label's images counted right are at most min(its count, the sizes of its clusters). The best
+    labelling is a small integer programme (binary x[c, d]: cluster c labelled d; t_d <= count_d, t_d <= sum_c
+    size_c x[c, d]; maximise sum t_d), solved exactly by scipy's HiGHS.
+    """
+    sizes, counts = np.asarray(sizes, dtype=float), np.asarray(counts, dtype=float)
+    k, d = len(sizes), len(counts)
+    objective = np.concatenate([np.zeros(k * d), -np.ones(d)])  # milp minimises
+    one_label = np.zeros((k, k * d + d))
+    for c in range(k):
+        one_label[c, c * d:(c + 1) * d] = 1
+    capacity = np.zeros((d, k * d + d))
+    for digit in range(d):
+        capacity[digit, digit:k * d:d] = -sizes
+        capacity[digit, k * d + digit] = 1
+    result = milp(objective, integrality=np.concatenate([np.ones(k * d), np.zeros(d)]),
+                  bounds=Bounds(np.zeros(k * d + d), np.concatenate([np.ones(k * d), counts])),
+                  constraints=[LinearConstraint(one_label, 1, 1), LinearConstraint(capacity, -np.inf, 0)])
+    if not result.success:
+        raise RuntimeError(f"size_ceiling: the labelling programme failed: {result.message}")
+    return float(-result.fun / counts.sum())
 
 
 def explained_share(values: np.ndarray, groups: np.ndarray) -> float:
@@ -71,6 +102,11 @@ def main() -> None:
         print(f"\n## {folder.name} (epoch {epoch})\n")
         print(f"- argmax clusters: accuracy {cluster_accuracy(labels, clusters):.3f}, {len(per_cluster)} of {k} clusters used, "
               f"median max probability {np.median(probs.max(axis=1)):.3f}")
+        sizes = np.bincount(clusters, minlength=k)
+        counts = np.bincount(labels)
+        print(f"- cluster sizes: {100 * sizes.min() / len(labels):.1f}% to {100 * sizes.max() / len(labels):.1f}% of the images "
+              f"(equal: {100 / k:.1f}%); the best accuracy clusters of these sizes allow: {size_ceiling(sizes, counts):.3f} "
+              f"(of {k} equal ones: {size_ceiling(np.full(k, len(labels) / k), counts):.3f})")
         print(f"- k-means ({k} clusters) on the same code (y, z): accuracy {cluster_accuracy(labels, kmeans):.3f}")
         print(f"- digits that own no cluster: {sorted(set(np.unique(labels).tolist()) - owned) or 'none'}; "
               f"clusters per digit: {per_cluster['digit'].value_counts().sort_index().to_dict()}")
