@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainables.metrics.clustering import many_to_one_accuracy
+from trainables.metrics.clustering import cluster_accuracy, many_to_one_accuracy
 
 SCRIPT = Path(__file__).resolve().parents[1] / "results" / "reproduction" / "cluster_anatomy.py"
 
@@ -67,3 +67,18 @@ def test_no_clustering_beats_the_ceiling_of_its_own_sizes(monkeypatch):
         assert many_to_one_accuracy(labels, clusters) <= ceiling + 1e-12
     # unequal sizes that match no class: one cluster holds everything, so only the largest class counts
     assert np.isclose(size_ceiling(np.array([2000.0]), np.bincount(labels)), np.bincount(labels).max() / labels.size)
+
+
+def test_as_many_clusters_as_classes_are_bounded_one_to_one(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    size_ceiling = importlib.import_module("cluster_anatomy").size_ceiling
+    counts = np.array([1000.0, 1000, 1000])
+    # one-to-one: the 1500-image cluster counts 1000 at most, the 500-image one 500: 2500 of 3000
+    # (many-to-one would let the two small clusters share a label and reach 1.0)
+    assert np.isclose(size_ceiling(np.array([1500.0, 1000, 500]), counts), 2500 / 3000)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, size=1000)
+    for noise in (0.0, 0.3):
+        clusters = np.where(rng.random(labels.size) < noise, rng.integers(0, 4, size=labels.size), labels)
+        ceiling = size_ceiling(np.bincount(clusters, minlength=4), np.bincount(labels))
+        assert cluster_accuracy(labels, clusters) <= ceiling + 1e-12

@@ -9,7 +9,7 @@ Where the code holds more than the cluster posteriors (the AAE's style z after y
 rest alone says how much of the digit the decoder can read without the cluster head.
 The clusters' sizes bound many-to-one accuracy on their own: a cluster counts at most its size for one digit,
 and a digit at most its own count, so clusters of sizes s_c allow at most the best labelling's sum over digits of
-min(count, sizes labelled with it). A categorical prior that makes K clusters equal imposes that bound (87.0% for
+min(count, sizes labelled with it) (many-to-one; one-to-one, the best matching's sum of min(size, count)). A categorical prior that makes K clusters equal imposes that bound (87.0% for
 16 equal clusters of MNIST's test set); measured against it, a shortfall is either the sizes or impure clusters.
 
 Usage (an experiment folder of `study run`, trials with checkpoints; scored on the spec's evaluation
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
 from study.rescore import checkpointed_trials, restored_trials
 from trainables.evaluation import METRIC_SEED, encode_all, fit_score_split
@@ -49,14 +49,20 @@ def anatomy(labels: np.ndarray, clusters: np.ndarray) -> tuple[pd.DataFrame, pd.
 
 
 def size_ceiling(sizes: np.ndarray, counts: np.ndarray) -> float:
-    """The highest many-to-one accuracy clusters of these sizes allow for classes of these counts.
+    """The highest clustering accuracy clusters of these sizes allow for classes of these counts, scored as
+    `cluster_accuracy` scores them: many-to-one when more clusters are used than there are classes, else one-to-one.
 
-    Why: a prior that fixes the clusters' sizes caps the accuracy whatever the encoder learns. Each cluster takes
-    one label; a label's images counted right are at most min(its count, the sizes of its clusters). The best
-    labelling is a small integer programme (binary x[c, d]: cluster c labelled d; t_d <= count_d, t_d <= sum_c
-    size_c x[c, d]; maximise sum t_d), solved exactly by scipy's HiGHS.
+    Why: a prior that fixes the clusters' sizes caps the accuracy whatever the encoder learns. One-to-one, cluster c
+    matched to class d counts at most min(size_c, count_d): the best matching (scipy's linear_sum_assignment) bounds
+    it. Many-to-one, each cluster takes one label and a label's images counted right are at most min(its count, the
+    sizes of its clusters); the best labelling is a small integer programme (binary x[c, d]: cluster c labelled d;
+    t_d <= count_d, t_d <= sum_c size_c x[c, d]; maximise sum t_d), solved exactly by scipy's HiGHS.
     """
     sizes, counts = np.asarray(sizes, dtype=float), np.asarray(counts, dtype=float)
+    if (sizes > 0).sum() <= (counts > 0).sum():
+        overlap = np.minimum.outer(sizes, counts)
+        rows, cols = linear_sum_assignment(overlap, maximize=True)
+        return float(overlap[rows, cols].sum() / counts.sum())
     k, d = len(sizes), len(counts)
     objective = np.concatenate([np.zeros(k * d), -np.ones(d)])  # milp minimises
     one_label = np.zeros((k, k * d + d))
