@@ -7,10 +7,11 @@ and how many points each merge costs. Digits that own no cluster lose all their 
 the ink per image (a style) the clusters explain, against the digits, says whether the head cuts by style.
 Where the code holds more than the cluster posteriors (the AAE's style z after y), a linear probe on that
 rest alone says how much of the digit the decoder can read without the cluster head.
-The clusters' sizes bound many-to-one accuracy on their own: a cluster counts at most its size for one digit,
-and a digit at most its own count, so clusters of sizes s_c allow at most the best labelling's sum over digits of
-min(count, sizes labelled with it) (many-to-one; one-to-one, the best matching's sum of min(size, count)). A categorical prior that makes K clusters equal imposes that bound (87.0% for
-16 equal clusters of MNIST's test set); measured against it, a shortfall is either the sizes or impure clusters.
+The clusters' sizes bound the accuracy on their own: a cluster counts at most its size for one digit, and a
+digit at most its own count, so clusters of sizes s_c allow at most the best labelling's sum over digits of
+min(count, sizes labelled with it) (many-to-one; one-to-one, the best matching's sum of min(size, count)).
+A categorical prior that makes K clusters equal imposes that bound (87.0% for 16 equal clusters of MNIST's
+test set); measured against it, a shortfall is either the sizes or impure clusters.
 
 Usage (an experiment folder of `study run`, trials with checkpoints; scored on the spec's evaluation
 split, as `study rescore` does):
