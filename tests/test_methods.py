@@ -328,6 +328,51 @@ def test_aae_cluster_information_weight_asks_for_confident_clusters_of_even_size
             cls(shape, torch.Generator(), cluster_information_weight=bad)
 
 
+def test_aae_aux_clusters_adds_an_over_clustering_head_trained_by_the_cluster_terms_alone(tiny_sprites):
+    # 0 (the default) makes no head and leaves both updates as before, to the bit; K > 0 adds a K-way head on the
+    # trunk whose information and invariance terms join the main head's at the same weights, asked about the same
+    # T(x); the main head, the style code and the decoder start from the same weights as without it
+    from trainables.methods.hybrid import entropy
+    cls = get_method("aae")
+    shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
+    terms = {"cluster_information_weight": 3.0, "cluster_invariance_weight": 2.0}
+
+    for update in ("phased", "joint"):
+        without_method, without = aae_first_step(x, update, **terms)
+        _, zero = aae_first_step(x, update, aux_clusters=0, **terms)
+        assert torch.equal(without["loss/total"], zero["loss/total"]) and "loss/aux_cluster_information" not in zero
+        torch.manual_seed(0)
+        fresh = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update=update,
+                    aux_clusters=7, **terms)
+        assert fresh.aux_head.out_features == 7
+        with torch.no_grad():
+            aux = torch.softmax(fresh.aux_head(fresh.trunk(x)), dim=1)
+        method, on = aae_first_step(x, update, aux_clusters=7, **terms)
+        assert 0 < float(on["loss/aux_cluster_information"]) <= math.log(7)
+        assert float(on["loss/aux_cluster_invariance"]) > 0
+        if update == "joint":  # the terms are computed on the step's own features, before any update
+            assert torch.allclose(on["loss/aux_cluster_information"], entropy(aux.mean(dim=0)) - entropy(aux).mean(), atol=1e-6)
+            assert torch.allclose(on["loss/cluster_information"], without["loss/cluster_information"], atol=1e-6)
+            assert torch.allclose(on["loss/recon"], without["loss/recon"], atol=1e-6)
+        assert torch.allclose(on["loss/total"], on["loss/recon"] + on["loss/gen"] - 3.0 * (on["loss/cluster_information"]
+                              + on["loss/aux_cluster_information"]) + 2.0 * (on["loss/cluster_invariance"]
+                              + on["loss/aux_cluster_invariance"]), atol=1e-5)
+        assert method.aux_head.weight.grad is not None and float(method.aux_head.weight.grad.abs().sum()) > 0
+        assert not torch.equal(method.trunk[1][0].weight.grad, without_method.trunk[1][0].weight.grad)  # it shapes the trunk
+    torch.manual_seed(0)
+    plain = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, **terms)
+    torch.manual_seed(0)
+    with_aux = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, aux_clusters=7, **terms)
+    for name in ("trunk", "cluster_head", "style_head", "decoder", "disc_cat", "disc_gauss"):
+        for a, b in zip(getattr(plain, name).parameters(), getattr(with_aux, name).parameters()):
+            assert torch.equal(a, b)
+    for bad in (-1, 1, 2.5, "many", True, None):
+        with pytest.raises(ValueError, match="aux_clusters is the size"):
+            cls(shape, torch.Generator(), cluster_information_weight=1.0, aux_clusters=bad)
+    with pytest.raises(ValueError, match="needs cluster_information_weight > 0"):
+        cls(shape, torch.Generator(), cluster_invariance_weight=1.0, aux_clusters=8)
+
+
 def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
     cls = get_method("aae")
     shape = tiny_sprites.train.image_shape

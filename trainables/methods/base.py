@@ -198,9 +198,14 @@ def affine_invariance(probs: torch.Tensor, logits_of: Callable[[torch.Tensor], t
     `strength`: how far a cluster posterior moves when each image is turned, slanted and resized a little. `probs`
     (the clean posterior) is held fixed, so the gradient reaches the network only through the moved images;
     `logits_of` maps images to cluster logits."""
-    target = probs.detach()
     moved_images = random_affine(images, generator, AFFINE_DEGREES * strength, AFFINE_SHEAR * strength, AFFINE_SCALE * strength)
-    moved = torch.log_softmax(logits_of(moved_images), dim=1)
+    return posterior_shift(probs, logits_of(moved_images))
+
+
+def posterior_shift(probs: torch.Tensor, moved_logits: torch.Tensor) -> torch.Tensor:
+    """KL(p || softmax(moved_logits)) averaged over the batch, p held fixed: how far a posterior moved."""
+    target = probs.detach()
+    moved = torch.log_softmax(moved_logits, dim=1)
     return (target * (torch.log(target.clamp_min(1e-12)) - moved)).sum(dim=1).mean()
 
 
