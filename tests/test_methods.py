@@ -373,6 +373,35 @@ def test_aae_aux_clusters_adds_an_over_clustering_head_trained_by_the_cluster_te
         cls(shape, torch.Generator(), cluster_invariance_weight=1.0, aux_clusters=8)
 
 
+def test_aae_cluster_balance_weighs_the_information_terms_push_toward_equal_sizes(tiny_sprites):
+    # 1 (the default) is I(x; y) to the bit; lambda makes the term lambda * H(mean q) - mean H(q), on the aux head too
+    from trainables.methods.hybrid import entropy
+    cls = get_method("aae")
+    shape, x = tiny_sprites.train.image_shape, tiny_sprites.train.images[:16]
+    terms = {"cluster_information_weight": 3.0, "aux_clusters": 5}
+    _, default = aae_first_step(x, "joint", **terms)
+    _, one = aae_first_step(x, "joint", cluster_balance=1.0, **terms)
+    assert torch.equal(default["loss/total"], one["loss/total"])
+    torch.manual_seed(0)
+    fresh = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, update="joint", **terms)
+    with torch.no_grad():
+        hidden = fresh.trunk(x)
+        y, aux = torch.softmax(fresh.cluster_head(hidden), dim=1), torch.softmax(fresh.aux_head(hidden), dim=1)
+    for balance in (0.0, 0.5, 2.0):
+        _, on = aae_first_step(x, "joint", cluster_balance=balance, **terms)
+        expected = balance * entropy(y.mean(dim=0)) - entropy(y).mean()
+        assert torch.allclose(on["loss/cluster_information"], expected, atol=1e-6)
+        expected_aux = balance * entropy(aux.mean(dim=0)) - entropy(aux).mean()
+        assert torch.allclose(on["loss/aux_cluster_information"], expected_aux, atol=1e-6)
+    _, none = aae_first_step(x, "joint", cluster_balance=0.0, **terms)
+    assert float(none["loss/cluster_information"]) <= 0  # only the (negative) mean entropy is left
+    for bad in (-0.5, 4.5, "even", True, None):
+        with pytest.raises(ValueError, match="cluster_balance weighs"):
+            cls(shape, torch.Generator(), cluster_information_weight=1.0, cluster_balance=bad)
+    with pytest.raises(ValueError, match="needs cluster_information_weight > 0"):
+        cls(shape, torch.Generator(), cluster_balance=0.5)
+
+
 def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
     cls = get_method("aae")
     shape = tiny_sprites.train.image_shape
