@@ -110,8 +110,8 @@ import math
 import torch
 from torch import nn
 
-from .base import (Encoding, Method, WeightSpec, adam, affine_invariance, bernoulli_nll, frozen, instance_noise,
-                   posterior_shift, sgd)
+from .base import (Encoding, Method, WeightSpec, adam, affine_moved, bernoulli_nll, frozen, instance_noise, posterior_shift,
+                   sgd)
 from .hybrid import entropy
 
 
@@ -239,7 +239,6 @@ class AdversarialAutoencoder(Method):
         if value and not self.cluster_information_weight:
             raise ValueError("aae: aux_clusters trains its head by the cluster terms alone and needs "
                              "cluster_information_weight > 0 (invariance alone lets it settle on one cluster)")
-        self.aux_clusters = value
         value = cluster_balance
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 4:
             raise ValueError("aae: cluster_balance weighs H(mean q(y|x)), the information term's push toward clusters of "
@@ -324,16 +323,13 @@ class AdversarialAutoencoder(Method):
             cat_logits, gauss_logits = self.disc_cat(self._noisy(y)), self.disc_gauss(self._noisy_style(z))
         return bce(cat_logits, torch.ones_like(cat_logits)) + bce(gauss_logits, torch.ones_like(gauss_logits))
 
-    def _invariance(self, y: torch.Tensor, x: torch.Tensor, moved: dict | None = None) -> torch.Tensor:
-        """KL(q(y|x) || q(y|T(x))), the clean posterior y held fixed (`base.affine_invariance`); `moved`, when
-        given, keeps the trunk's features of T(x) for the auxiliary head, which is asked about the same T(x)."""
-        def logits_of(images: torch.Tensor) -> torch.Tensor:
-            features = self.trunk(images)
-            if moved is not None:
-                moved["hidden"] = features
-            return self.cluster_head(features)
+    def _moved_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The trunk's features of T(x), which both cluster heads are asked about (`base.affine_moved`)."""
+        return self.trunk(affine_moved(x, self.generator, self.cluster_invariance_strength))
 
-        return affine_invariance(y, logits_of, x, self.generator, self.cluster_invariance_strength)
+    def _invariance(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """KL(q(y|x) || q(y|T(x))), the clean posterior y held fixed (`base.affine_invariance`)."""
+        return posterior_shift(y, self.cluster_head(self._moved_features(x)))
 
     def _cluster_terms(self, y: torch.Tensor, x: torch.Tensor,
                        hidden: torch.Tensor) -> tuple[torch.Tensor | int, dict[str, torch.Tensor]]:
@@ -343,13 +339,13 @@ class AdversarialAutoencoder(Method):
         added: torch.Tensor | int = 0
         report: dict[str, torch.Tensor] = {}
         aux = torch.softmax(self.aux_head(hidden), dim=1) if self.aux_head is not None else None
-        moved: dict[str, torch.Tensor] = {}
         if self.cluster_invariance_weight:
-            invariance = self._invariance(y, x, moved)
+            moved = self._moved_features(x)
+            invariance = posterior_shift(y, self.cluster_head(moved))
             added = added + self.cluster_invariance_weight * invariance
             report["loss/cluster_invariance"] = invariance.detach()
             if aux is not None:
-                aux_invariance = posterior_shift(aux, self.aux_head(moved["hidden"]))
+                aux_invariance = posterior_shift(aux, self.aux_head(moved))
                 added = added + self.cluster_invariance_weight * aux_invariance
                 report["loss/aux_cluster_invariance"] = aux_invariance.detach()
         if self.cluster_information_weight:

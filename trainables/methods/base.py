@@ -198,8 +198,12 @@ def affine_invariance(probs: torch.Tensor, logits_of: Callable[[torch.Tensor], t
     `strength`: how far a cluster posterior moves when each image is turned, slanted and resized a little. `probs`
     (the clean posterior) is held fixed, so the gradient reaches the network only through the moved images;
     `logits_of` maps images to cluster logits."""
-    moved_images = random_affine(images, generator, AFFINE_DEGREES * strength, AFFINE_SHEAR * strength, AFFINE_SCALE * strength)
-    return posterior_shift(probs, logits_of(moved_images))
+    return posterior_shift(probs, logits_of(affine_moved(images, generator, strength)))
+
+
+def affine_moved(images: torch.Tensor, generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """The images `affine_invariance` compares against: `random_affine` with its default ranges times `strength`."""
+    return random_affine(images, generator, AFFINE_DEGREES * strength, AFFINE_SHEAR * strength, AFFINE_SCALE * strength)
 
 
 def posterior_shift(probs: torch.Tensor, moved_logits: torch.Tensor) -> torch.Tensor:
