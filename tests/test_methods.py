@@ -402,6 +402,33 @@ def test_aae_cluster_balance_weighs_the_information_terms_push_toward_equal_size
         cls(shape, torch.Generator(), cluster_balance=0.5)
 
 
+def test_aae_trunk_conv_puts_convolutions_before_the_trunks_last_layer(tiny_sprites):
+    # mlp (the default) is the paper's trunk, to the bit; conv replaces its first two layers by two stride-2
+    # convolutions for any image size (odd sides round down) and trains through the same step
+    cls = get_method("aae")
+    x = tiny_sprites.train.images[:16]
+    for update in ("joint", "phased"):
+        _, default = aae_first_step(x, update)
+        _, mlp_ = aae_first_step(x, update, trunk="mlp")
+        assert torch.equal(default["loss/total"], mlp_["loss/total"])
+    for shape in ((1, 28, 28), (1, 8, 8), (3, 7, 9)):
+        method = cls(shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16, trunk="conv")
+        assert any(isinstance(layer, torch.nn.Conv2d) for layer in method.trunk.modules())
+        images = torch.rand(5, *shape, generator=torch.Generator().manual_seed(1))
+        assert method.trunk(images).shape == (5, 16)
+        assert method.encode(images).probs.shape == (5, 4)
+    method, first = aae_first_step(x, "phased", trunk="conv", cluster_invariance_weight=0.5, cluster_information_weight=1.0)
+    before = [p.detach().clone() for p in method.trunk.parameters()]
+    for _ in range(3):
+        report = method.train_step(x, {"adv_weight": torch.tensor(1.0)})
+    assert all(torch.isfinite(v).all() for v in report.values())
+    assert all(not torch.equal(b, p) for b, p in zip(before, method.trunk.parameters()))
+    assert float(report["loss/recon"]) < float(first["loss/recon"])
+    for bad in ("cnn", "", None, 1):
+        with pytest.raises(ValueError, match="trunk must be 'mlp'"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), trunk=bad)
+
+
 def test_aae_lr_decay_lowers_every_rate_after_each_epoch(tiny_sprites):
     cls = get_method("aae")
     shape = tiny_sprites.train.image_shape
