@@ -82,3 +82,25 @@ def test_as_many_clusters_as_classes_are_bounded_one_to_one(monkeypatch):
         clusters = np.where(rng.random(labels.size) < noise, rng.integers(0, 4, size=labels.size), labels)
         ceiling = size_ceiling(np.bincount(clusters, minlength=4), np.bincount(labels))
         assert cluster_accuracy(labels, clusters) <= ceiling + 1e-12
+
+
+def test_style_measures_and_split_digits_tell_a_split_by_slant_from_one_by_shape(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    module = importlib.import_module("cluster_anatomy")
+    upright, leaning = np.zeros((9, 9)), np.zeros((9, 9))
+    upright[1:8, 4] = 1  # a vertical stroke
+    for row in range(1, 8):
+        leaning[row, 8 - row] = 1  # the same stroke leaning right: x grows as y falls
+    measures = module.style_measures(np.stack([upright, leaning]))
+    assert np.isclose(measures["slant"][0], 0) and measures["slant"][1] < -0.5  # rows grow downwards
+    assert np.isclose(measures["width"][0], 0) and measures["width"][1] > 1
+    assert np.isclose(measures["ink"][0], measures["ink"][1]) and np.isclose(measures["height"][0], measures["height"][1])
+    images = np.stack([upright, upright, leaning, leaning, upright, leaning])
+    labels = np.array([1, 1, 1, 1, 7, 7])
+    by_slant = np.array([0, 0, 1, 1, 2, 2])  # digit 1's two clusters: upright and leaning
+    by_chance = np.array([0, 1, 0, 1, 2, 2])  # digit 1's two clusters: one of each
+    for clusters, share in ((by_slant, 1.0), (by_chance, 0.0)):
+        per_cluster, _ = module.anatomy(labels, clusters)
+        splits = module.split_digits(labels, clusters, per_cluster, module.style_measures(images))
+        assert list(splits) == [1] and np.isclose(splits[1]["slant"], share)
+        assert np.isnan(splits[1]["ink"]) or np.isclose(splits[1]["ink"], 0.0)

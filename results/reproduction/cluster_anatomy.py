@@ -88,6 +88,33 @@ def explained_share(values: np.ndarray, groups: np.ndarray) -> float:
     return float(((means - values.mean()) ** 2).sum() / ((values - values.mean()) ** 2).sum())
 
 
+def style_measures(images: np.ndarray) -> dict[str, np.ndarray]:
+    """Per image: ink (mean intensity), slant (ink-weighted horizontal shear about the centre of mass), width and
+    height (ink-weighted spread in pixels). Why: when the head gives one digit two clusters, these say whether the
+    split is by a simple style (a slant or stroke width the invariance term could be asked to ignore) or by shape."""
+    images = images.reshape(len(images), images.shape[-2], images.shape[-1]).astype(float)
+    rows, cols = np.mgrid[0:images.shape[1], 0:images.shape[2]]
+    mass = images.sum(axis=(1, 2)) + 1e-12
+    dx = cols[None] - ((images * cols).sum(axis=(1, 2)) / mass)[:, None, None]
+    dy = rows[None] - ((images * rows).sum(axis=(1, 2)) / mass)[:, None, None]
+    spread_y = (images * dy * dy).sum(axis=(1, 2))
+    return {"ink": images.mean(axis=(1, 2)), "slant": (images * dx * dy).sum(axis=(1, 2)) / (spread_y + 1e-12),
+            "width": np.sqrt((images * dx * dx).sum(axis=(1, 2)) / mass), "height": np.sqrt(spread_y / mass)}
+
+
+def split_digits(labels: np.ndarray, clusters: np.ndarray, per_cluster: pd.DataFrame,
+                 measures: dict[str, np.ndarray]) -> dict[int, dict[str, float]]:
+    """For each digit that is the majority of two or more clusters: the share of the variance of each style measure,
+    among that digit's images in those clusters, that the clusters explain."""
+    shares = {}
+    for digit, owned in per_cluster.groupby("digit").groups.items():
+        if len(owned) < 2:
+            continue
+        inside = (labels == digit) & np.isin(clusters, list(owned))
+        shares[int(digit)] = {name: explained_share(values[inside], clusters[inside]) for name, values in measures.items()}
+    return shares
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("experiment", type=Path)
@@ -126,6 +153,10 @@ def main() -> None:
         ink = trial.data.eval.images.flatten(1).mean(dim=1).cpu().numpy()
         print(f"- ink (mean pixel intensity, a style: stroke width and size): variance explained by the clusters "
               f"{explained_share(ink, clusters):.2f}, by the digits {explained_share(ink, labels):.2f}")
+        splits = split_digits(labels, clusters, per_cluster, style_measures(trial.data.eval.images.cpu().numpy()))
+        print("- digits split over clusters, the share of each style's variance within the digit its clusters explain: "
+              + ("; ".join(f"{digit}: " + ", ".join(f"{name} {share:.2f}" for name, share in shares.items())
+                           for digit, shares in splits.items()) or "none"))
         print(f"- lost to merges: {merged['points'].sum():.1f} points; the largest (cluster's digit <- true digit, points):")
         for row in merged.head(args.top).itertuples():
             print(f"  - {row.cluster_digit} <- {row.true_digit}: {row.points:.1f}")
