@@ -737,3 +737,59 @@ def test_infoae_condition_affine_reads_the_condition_from_moved_generated_images
     assert not torch.allclose(method.code_generator[0].weight.grad, plain_method.code_generator[0].weight.grad)
     with pytest.raises(ValueError, match="condition_affine must be true or false"):
         cls(tiny_sprites.train.image_shape, torch.Generator(), condition_affine="yes")
+
+
+def test_pixel_neighbours_are_the_nearest_other_images_whatever_the_chunk():
+    from trainables.methods.base import pixel_neighbours
+    images = torch.rand(23, 1, 3, 4, generator=torch.Generator().manual_seed(0))
+    distances = torch.cdist(images.flatten(1), images.flatten(1))
+    distances.fill_diagonal_(float("inf"))
+    expected = distances.argsort(dim=1)[:, :4]
+    for chunk in (1, 5, 500):
+        assert torch.equal(pixel_neighbours(images, 4, chunk=chunk), expected)
+    for bad in (0, 23):
+        with pytest.raises(ValueError, match="k must be in"):
+            pixel_neighbours(images, bad)
+
+
+def test_neighbour_agreement_is_low_when_an_image_and_its_neighbour_share_a_confident_cluster():
+    from trainables.methods.base import neighbour_agreement
+    same, other = torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[0.0, 1.0, 0.0]])
+    soft = torch.full((1, 3), 1 / 3)
+    assert float(neighbour_agreement(same, same)) == pytest.approx(0.0, abs=1e-6)
+    assert float(neighbour_agreement(soft, soft)) == pytest.approx(math.log(3), rel=1e-6)
+    assert float(neighbour_agreement(same, other)) > 20  # no shared cluster: -log of the floor
+
+
+def test_aae_cluster_neighbour_weight_pairs_each_image_with_a_near_training_image(tiny_sprites):
+    # 0 (the default) asks for no index and leaves training as before, to the bit; w > 0 adds w * SCAN's consistency
+    # -log <q(y|x), q(y|n)>, n one of the image's `neighbours` nearest training images by pixel distance
+    from trainables.methods.base import pixel_neighbours
+    cls = get_method("aae")
+    images = tiny_sprites.train.images
+    x = images[:16]
+    for update in ("joint", "phased"):
+        _, default = aae_first_step(x, update)
+        method, zero = aae_first_step(x, update, cluster_neighbour_weight=0.0)
+        assert torch.equal(default["loss/total"], zero["loss/total"]) and not method.wants_batch_index
+        method, on = aae_first_step(x, update, cluster_neighbour_weight=2.0)  # no index: neighbours within the batch
+        assert method.wants_batch_index and float(on["loss/cluster_neighbour"]) > 0
+    method = cls(tiny_sprites.train.image_shape, torch.Generator().manual_seed(0), clusters=4, style_dim=2, hidden=16,
+                 cluster_neighbour_weight=1.0, neighbours=3)
+    method.attach_training_images(images)
+    index = torch.arange(40, 56)
+    report = method.train_step(images[index], {"adv_weight": torch.tensor(1.0)}, index=index)
+    assert torch.isfinite(report["loss/cluster_neighbour"])
+    table = pixel_neighbours(images, 3)
+    assert torch.equal(method._neighbour_table, table)
+    drawn = method._neighbour_images(images[index], index)
+    for row, image in zip(index, drawn):
+        assert any(torch.equal(image, images[j]) for j in table[row])
+    for bad in (-1.0, "much", True, None):
+        with pytest.raises(ValueError, match="cluster_neighbour_weight weighs"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), cluster_neighbour_weight=bad)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="neighbours is how many"):
+            cls(tiny_sprites.train.image_shape, torch.Generator(), cluster_neighbour_weight=1.0, neighbours=bad)
+    with pytest.raises(ValueError, match="needs cluster_neighbour_weight > 0"):
+        cls(tiny_sprites.train.image_shape, torch.Generator(), neighbours=10)

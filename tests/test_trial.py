@@ -205,3 +205,24 @@ def test_infoae_controller_follows_the_critic_it_is_told_to(signal, source, tiny
     assert metrics["weight/beta"] > trial.controllers["beta"].initial
     with pytest.raises(ValueError, match="controller_signal must be one of"):
         Trial(config_for("infoae", options=config["options"] | {"controller_signal": "mean"}), tiny_sprites)
+
+
+def test_a_method_that_asks_for_the_batch_index_gets_the_rows_of_its_batch(tiny_sprites):
+    # the neighbour term pairs each image with its nearest training images, so it must know which rows it was given
+    config = config_for("aae", options={"lr": 1e-3, "hidden": 16, "clusters": 4, "style_dim": 2,
+                                        "cluster_neighbour_weight": 1.0}, epochs=1)
+    trial = Trial(config, tiny_sprites)
+    assert trial.method.wants_batch_index and trial.method._training_images is trial.data.train_images
+    seen = []
+    step = trial.method.train_step
+
+    def recording(batch, weights, index=None):
+        seen.append((batch, index))
+        return step(batch, weights, index=index)
+
+    trial.method.train_step = recording
+    metrics = trial.train_epoch()
+    assert len(seen) == trial.steps_per_epoch and math.isfinite(metrics["loss/cluster_neighbour"])
+    for batch, index in seen:
+        assert torch.equal(trial.data.train_images[index], batch)
+    assert trial.method._neighbour_table.shape == (len(trial.data.train_images), 5)

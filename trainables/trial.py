@@ -85,6 +85,7 @@ class Trial:
         self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
         self.method: Method = method_cls(splits.train.image_shape, self.generator, **method_cls.resolve_options(cfg["options"]))
         self.method.to(self.device, memory_format=memory_format_for(self.device))
+        self.method.attach_training_images(self.data.train_images)
 
         self.batch_size = int(cfg["batch_size"])
         self.images_per_step = self.batch_size * self.method.batches_per_step
@@ -117,8 +118,10 @@ class Trial:
         sums: dict[str, torch.Tensor] = {}
         self.method.train()
         for step in range(self.steps_per_epoch):
-            batch = images[order[step * self.images_per_step : (step + 1) * self.images_per_step]]
-            terms = self.method.train_step(batch, {name: c.value for name, c in self.controllers.items()})
+            index = order[step * self.images_per_step : (step + 1) * self.images_per_step]
+            weights = {name: c.value for name, c in self.controllers.items()}
+            terms = (self.method.train_step(images[index], weights, index=index) if self.method.wants_batch_index
+                     else self.method.train_step(images[index], weights))
             for name, controller in self.controllers.items():
                 source = self.method.adaptive.get(name)
                 if source is not None:

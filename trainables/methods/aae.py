@@ -117,8 +117,8 @@ import math
 import torch
 from torch import nn
 
-from .base import (Encoding, Method, WeightSpec, adam, affine_moved, bernoulli_nll, frozen, instance_noise, posterior_shift,
-                   sgd)
+from .base import (Encoding, Method, WeightSpec, adam, affine_moved, bernoulli_nll, frozen, instance_noise, neighbour_agreement,
+                   pixel_neighbours, posterior_shift, sgd)
 from .hybrid import entropy
 
 
@@ -171,6 +171,8 @@ class AdversarialAutoencoder(Method):
         "aux_clusters": 0,
         "cluster_balance": 1.0,
         "trunk": "mlp",
+        "cluster_neighbour_weight": 0.0,
+        "neighbours": 5,
     }
 
     def __init__(
@@ -200,6 +202,8 @@ class AdversarialAutoencoder(Method):
         aux_clusters: int = 0,
         cluster_balance: float = 1.0,
         trunk: str = "mlp",
+        cluster_neighbour_weight: float = 0.0,
+        neighbours: int = 5,
     ) -> None:
         super().__init__(image_shape, generator)
         if clusters < 2:
@@ -268,6 +272,20 @@ class AdversarialAutoencoder(Method):
         self.cluster_balance = float(value)
         if trunk not in ("mlp", "conv"):
             raise ValueError(f"aae: trunk must be 'mlp' (the paper's) or 'conv' (two stride-2 convolutions first), got {trunk!r}")
+        value = cluster_neighbour_weight
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError("aae: cluster_neighbour_weight weighs how far an image's cluster posterior is from one of its "
+                             f"nearest training images' and must be a number >= 0 (0: no such term), got {value!r}")
+        self.cluster_neighbour_weight = float(value)
+        if isinstance(neighbours, bool) or not isinstance(neighbours, int) or neighbours < 1:
+            raise ValueError(f"aae: neighbours is how many nearest training images each image may be paired with and must be a "
+                             f"whole number >= 1, got {neighbours!r}")
+        if neighbours != 5 and not self.cluster_neighbour_weight:
+            raise ValueError("aae: neighbours shapes the neighbour term and needs cluster_neighbour_weight > 0")
+        self.neighbours = neighbours
+        self.wants_batch_index = bool(self.cluster_neighbour_weight)
+        self._training_images: torch.Tensor | None = None
+        self._neighbour_table: torch.Tensor | None = None
         self.update, self.disc_noise, self.input_noise = update, disc_noise, input_noise
         self.style_disc_noise = disc_noise if style_disc_noise is None else style_disc_noise
         self.clusters, self.style_dim = clusters, style_dim
@@ -350,12 +368,31 @@ class AdversarialAutoencoder(Method):
         """The trunk's features of T(x), which both cluster heads are asked about (`base.affine_moved`)."""
         return self.trunk(affine_moved(x, self.generator, self.cluster_invariance_strength))
 
+    def attach_training_images(self, images: torch.Tensor) -> None:
+        """Kept (a reference) only when the neighbour term is on: its pairs come from the whole training set."""
+        if self.cluster_neighbour_weight:
+            self._training_images, self._neighbour_table = images, None
+
+    def _neighbour_images(self, x: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
+        """For each row of x, one of its `neighbours` nearest training images by pixel distance, drawn at random.
+        The table of neighbours is computed once, at the first step that gives the batch's `index` (about 70 s for
+        MNIST's 50,000 training images on one CPU thread); a step without an index (the weight and metric checks, which
+        step on a bare batch) draws the neighbours from within the batch."""
+        if index is not None and self._training_images is not None:
+            if self._neighbour_table is None:
+                self._neighbour_table = pixel_neighbours(self._training_images, self.neighbours)
+            pool, table = self._training_images, self._neighbour_table[index]
+        else:
+            pool, table = x, pixel_neighbours(x, min(self.neighbours, x.shape[0] - 1))
+        pick = torch.randint(table.shape[1], (table.shape[0], 1), generator=self.generator, device=x.device)
+        return pool[table.gather(1, pick).squeeze(1)]
+
     def _invariance(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """KL(q(y|x) || q(y|T(x))), the clean posterior y held fixed (`base.affine_invariance`)."""
         return posterior_shift(y, self.cluster_head(self._moved_features(x)))
 
-    def _cluster_terms(self, y: torch.Tensor, x: torch.Tensor,
-                       hidden: torch.Tensor) -> tuple[torch.Tensor | int, dict[str, torch.Tensor]]:
+    def _cluster_terms(self, y: torch.Tensor, x: torch.Tensor, hidden: torch.Tensor,
+                       index: torch.Tensor | None = None) -> tuple[torch.Tensor | int, dict[str, torch.Tensor]]:
         """The weighted cluster terms that are on (invariance, minus information) and their values to report; with
         `aux_clusters` the auxiliary head on the same features (`hidden`, the trunk's output for y) gets the same
         terms at the same weights."""
@@ -379,6 +416,11 @@ class AdversarialAutoencoder(Method):
                 aux_information = self.cluster_balance * entropy(aux.mean(dim=0)) - entropy(aux).mean()
                 added = added - self.cluster_information_weight * aux_information
                 report["loss/aux_cluster_information"] = aux_information.detach()
+        if self.cluster_neighbour_weight:
+            neighbour = torch.softmax(self.cluster_head(self.trunk(self._neighbour_images(x, index))), dim=1)
+            agreement = neighbour_agreement(y, neighbour)
+            added = added + self.cluster_neighbour_weight * agreement
+            report["loss/cluster_neighbour"] = agreement.detach()
         return added, report
 
     def _adversary_step(self, y_fake: torch.Tensor, z_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -395,14 +437,14 @@ class AdversarialAutoencoder(Method):
         accuracy = sum(((l > 0) if i % 2 == 0 else (l < 0)).float().mean() for i, l in enumerate(logits)) / 4
         return disc_loss, accuracy
 
-    def train_step(self, x, weights):
+    def train_step(self, x, weights, index=None):
         if self.update == "joint":
             hidden = self._training_hidden(x)
             y, z = self._heads(hidden)
             disc_loss, accuracy = self._adversary_step(y.detach(), z.detach())
             recon = self._reconstruction(y, z, x)
             generator_loss = self._generator_loss(y, z)
-            added, cluster_report = self._cluster_terms(y, x, hidden)
+            added, cluster_report = self._cluster_terms(y, x, hidden, index)
             total = recon + weights["adv_weight"] * generator_loss + added
             self.optimizers["recon"].zero_grad(set_to_none=True)
             total.backward()
@@ -419,7 +461,7 @@ class AdversarialAutoencoder(Method):
             hidden = self._training_hidden(x)
             y, z = self._heads(hidden)
             generator_loss = self._generator_loss(y, z)
-            added, cluster_report = self._cluster_terms(y, x, hidden)
+            added, cluster_report = self._cluster_terms(y, x, hidden, index)
             weighted = weights["adv_weight"] * generator_loss + added
             gen = self.optimizers[self._gen_key]  # "recon" when shared: the decoder's grads stay None and are skipped
             gen.zero_grad(set_to_none=True)

@@ -76,6 +76,8 @@ class Method(nn.Module):
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         # learning-rate schedules stepped once per epoch by `end_epoch`
         self.schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler] = {}
+        # True when train_step takes `index=`, the batch's rows in the training images of `attach_training_images`
+        self.wants_batch_index = False
 
     @classmethod
     def resolve_options(cls, options: dict[str, Any] | None) -> dict[str, Any]:
@@ -89,6 +91,10 @@ class Method(nn.Module):
     def train_step(self, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One optimisation step on batch x; returns detached `loss/<term>` and `disc_acc/<name>` tensors."""
         raise NotImplementedError
+
+    def attach_training_images(self, images: torch.Tensor) -> None:
+        """The trial's training images on its device (a reference, not a copy), for methods whose terms look
+        beyond the batch; by default unused."""
 
     def end_epoch(self) -> None:
         """Called after each pass over the training set: steps the per-epoch learning-rate schedules."""
@@ -204,6 +210,31 @@ def affine_invariance(probs: torch.Tensor, logits_of: Callable[[torch.Tensor], t
 def affine_moved(images: torch.Tensor, generator: torch.Generator, strength: float = 1.0) -> torch.Tensor:
     """The images `affine_invariance` compares against: `random_affine` with its default ranges times `strength`."""
     return random_affine(images, generator, AFFINE_DEGREES * strength, AFFINE_SHEAR * strength, AFFINE_SCALE * strength)
+
+
+def pixel_neighbours(images: torch.Tensor, k: int, chunk: int = 500) -> torch.Tensor:
+    """Each image's k nearest other images by Euclidean distance between pixels, as an (n, k) index tensor on the
+    images' device, nearest first. Computed in chunks of rows (a chunk x n distance block at a time), so memory
+    stays at chunk x n floats. An image is never its own neighbour; exact duplicates are each other's."""
+    n = images.shape[0]
+    if not 1 <= k < n:
+        raise ValueError(f"pixel_neighbours: k must be in [1, {n - 1}] for {n} images, got {k}")
+    flat = images.reshape(n, -1).float()
+    squares = flat.square().sum(dim=1)
+    found = []
+    for start in range(0, n, chunk):
+        rows = flat[start:start + chunk]
+        distances = squares[start:start + chunk, None] - 2 * rows @ flat.T + squares[None]
+        own = torch.arange(rows.shape[0], device=images.device)
+        distances[own, own + start] = float("inf")
+        found.append(distances.topk(k, dim=1, largest=False).indices)
+    return torch.cat(found)
+
+
+def neighbour_agreement(probs: torch.Tensor, neighbour_probs: torch.Tensor) -> torch.Tensor:
+    """-log <q(y|x), q(y|n)> averaged over the batch, n a neighbour of x: SCAN's consistency loss (Van Gansbeke et
+    al., 2020), low when an image and its neighbour sit confidently in the same cluster; gradients reach both."""
+    return -torch.log((probs * neighbour_probs).sum(dim=1).clamp_min(1e-12)).mean()
 
 
 def posterior_shift(probs: torch.Tensor, moved_logits: torch.Tensor) -> torch.Tensor:
