@@ -104,3 +104,13 @@ def test_style_measures_and_split_digits_tell_a_split_by_slant_from_one_by_shape
         splits = module.split_digits(labels, clusters, per_cluster, module.style_measures(images))
         assert list(splits) == [1] and np.isclose(splits[1]["slant"], share)
         assert np.isnan(splits[1]["ink"]) or np.isclose(splits[1]["ink"], 0.0)
+
+
+def test_neighbour_purity_counts_the_neighbours_that_share_the_images_label(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import torch
+    purity = importlib.import_module("neighbour_purity").neighbour_purity
+    labels = torch.tensor([0, 0, 1, 1])
+    neighbours = torch.tensor([[1, 2], [0, 3], [3, 0], [0, 2]])  # first neighbours: same, same, same, other
+    assert purity(neighbours, labels, 1) == 0.75
+    assert purity(neighbours, labels, 2) == 0.5

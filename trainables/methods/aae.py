@@ -102,7 +102,7 @@ nearest training images of x by pixel distance: SCAN's consistency loss (Van Gan
 found in pixel space instead of a pretext network's features. Why: the invariance term only asks the clusters to survive
 changes T(x) of one image, while what the 16 clusters get wrong is which images belong together (3-like 5s in a 3-cluster);
 on MNIST 95.6% of an image's 5 nearest training images by pixel distance show the same digit (measured with the labels
-once; the term never sees them). The trial hands such a method the rows of each batch (`wants_batch_index`); the table of
+by results/reproduction/neighbour_purity.py; the term never sees them). The trial hands such a method the rows of each batch (`wants_batch_index`); the table of
 neighbours is computed at the first step (72 s for 50,000 images on one CPU thread) and not saved.
 Measured (results/reproduction/aae-neighbour-pilot, the same pilot design): w 0.25 +4.6 points (88.6% against 84.0%,
 -5.8 to +14.9, p = 0.25), w 1 +0.4 (p = 0.88); w 0.25 on the MNIST test set after 20 epochs (aae-neighbour-test):
@@ -143,6 +143,13 @@ def mlp(sizes: list[int]) -> nn.Sequential:
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
+
+
+def term_weight(name: str, value, meaning: str) -> float:
+    """An optional loss term's weight as a float, or a ValueError that says what the term weighs (0 turns it off)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"aae: {name} weighs {meaning}and must be a number >= 0 (0: no such term), got {value!r}")
+    return float(value)
 
 
 def conv_trunk(image_shape: tuple[int, ...], hidden: int) -> nn.Sequential:
@@ -253,11 +260,8 @@ class AdversarialAutoencoder(Method):
             raise ValueError(f"aae: init_std is a standard deviation and must be positive (or null for PyTorch's default), got {init_std}")
         if style_disc_noise is not None and style_disc_noise < 0:
             raise ValueError(f"aae: style_disc_noise is a standard deviation and cannot be negative (null: as disc_noise), got {style_disc_noise}")
-        value = cluster_invariance_weight
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError("aae: cluster_invariance_weight weighs how far the clusters move under small affine changes "
-                             f"and must be a number >= 0 (0: no such term), got {value!r}")
-        self.cluster_invariance_weight = float(value)
+        self.cluster_invariance_weight = term_weight("cluster_invariance_weight", cluster_invariance_weight,
+                                                     "how far the clusters move under small affine changes ")
         value = cluster_invariance_strength
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 4:
             raise ValueError("aae: cluster_invariance_strength scales the turn, slant and resize of the invariance term "
@@ -265,11 +269,8 @@ class AdversarialAutoencoder(Method):
         if value != 1.0 and not self.cluster_invariance_weight:
             raise ValueError("aae: cluster_invariance_strength shapes the invariance term and needs cluster_invariance_weight > 0")
         self.cluster_invariance_strength = float(value)
-        value = cluster_information_weight
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError("aae: cluster_information_weight weighs I(x; y), the information the clusters keep of each batch, "
-                             f"and must be a number >= 0 (0: no such term), got {value!r}")
-        self.cluster_information_weight = float(value)
+        self.cluster_information_weight = term_weight("cluster_information_weight", cluster_information_weight,
+                                                      "I(x; y), the information the clusters keep of each batch, ")
         value = aux_clusters
         if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value == 1:
             raise ValueError("aae: aux_clusters is the size of an auxiliary over-clustering head (0: none) and must be "
@@ -286,11 +287,8 @@ class AdversarialAutoencoder(Method):
         self.cluster_balance = float(value)
         if trunk not in ("mlp", "conv"):
             raise ValueError(f"aae: trunk must be 'mlp' (the paper's) or 'conv' (two stride-2 convolutions first), got {trunk!r}")
-        value = cluster_neighbour_weight
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError("aae: cluster_neighbour_weight weighs how far an image's cluster posterior is from one of its "
-                             f"nearest training images' and must be a number >= 0 (0: no such term), got {value!r}")
-        self.cluster_neighbour_weight = float(value)
+        self.cluster_neighbour_weight = term_weight("cluster_neighbour_weight", cluster_neighbour_weight,
+                                                    "how far an image's cluster posterior is from one of its nearest training images' ")
         if isinstance(neighbours, bool) or not isinstance(neighbours, int) or neighbours < 1:
             raise ValueError(f"aae: neighbours is how many nearest training images each image may be paired with and must be a "
                              f"whole number >= 1, got {neighbours!r}")
